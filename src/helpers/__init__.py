@@ -1,0 +1,21 @@
+"""Helpers for the executable book "AI Large Models in Entertainment".
+
+The names a chapter needs most are importable from here; the modules hold the rest:
+``runtime`` (seeding, device), ``training`` (the Trainer), ``plotting`` (figure style, curves),
+``data`` (offline data sets and the audio synthesizer).
+"""
+
+from .plotting import LiveCurves, plot_history, use_book_style
+from .runtime import environment_summary, get_device, seed_everything
+from .training import Trainer, accuracy
+
+__all__ = [
+    "LiveCurves",
+    "Trainer",
+    "accuracy",
+    "environment_summary",
+    "get_device",
+    "plot_history",
+    "seed_everything",
+    "use_book_style",
+]
