@@ -165,18 +165,18 @@ class Trainer:
             with self._autocast():
                 outputs = self._forward(inputs)
                 loss = self._loss(outputs, targets)
+            value = loss.item()
+            if not math.isfinite(value):
+                raise FloatingPointError(
+                    f"loss became {value} at epoch {self.epoch + 1}, step {self.step + 1}: lower "
+                    "the learning rate, clip gradients (max_grad_norm) or check the inputs for NaN"
+                )
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if self.max_grad_norm is not None:
                 nn.utils.clip_grad_norm_(self.net.parameters(), self.max_grad_norm)
             self.optimizer.step()
             self.step += 1
-            value = loss.item()
-            if not math.isfinite(value):
-                raise FloatingPointError(
-                    f"loss became {value} at epoch {self.epoch + 1}, step {self.step}: lower the "
-                    "learning rate, clip gradients (max_grad_norm) or check the inputs for NaN"
-                )
             total += value * len(targets)
             count += len(targets)
         if count == 0:

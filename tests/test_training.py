@@ -1,0 +1,197 @@
+"""Unit tests of helpers.training.Trainer: exact resume, clear errors, checkpoints, DDP."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from helpers import Trainer, accuracy, seed_everything
+from helpers.training import CHECKPOINT_NAME
+
+HERE = Path(__file__).parent
+
+
+def make_data(n: int = 96, features: int = 8, classes: int = 3) -> TensorDataset:
+    generator = torch.Generator().manual_seed(1)
+    X = torch.randn(n, features, generator=generator)
+    y = (X[:, 0] > 0).long() + (X[:, 1] > 0.5).long()
+    return TensorDataset(X, y.clamp(max=classes - 1))
+
+
+def make_trainer(checkpoint_dir: Path | None = None, **kwargs) -> Trainer:
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.1), nn.Linear(16, 3))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    kwargs.setdefault("device", "cpu")
+    return Trainer(
+        model,
+        optimizer,
+        nn.CrossEntropyLoss(),
+        scheduler=scheduler,
+        metrics={"acc": accuracy},
+        checkpoint_dir=checkpoint_dir,
+        progress=False,
+        **kwargs,
+    )
+
+
+def test_fit_learns_and_keeps_history():
+    seed_everything(0)
+    data = make_data()
+    trainer = make_trainer()
+    history = trainer.fit(
+        DataLoader(data, batch_size=16, shuffle=True), DataLoader(data, batch_size=32), epochs=6
+    )
+    assert set(history) == {"loss", "val_loss", "val_acc"}
+    assert all(len(values) == 6 for values in history.values())
+    assert history["loss"][-1] < history["loss"][0]
+    assert trainer.epoch == 6 and trainer.step == 6 * 6
+
+
+def test_interrupted_then_resumed_run_is_bit_identical(tmp_path):
+    data = make_data()
+
+    seed_everything(0)
+    straight = make_trainer()
+    straight.fit(DataLoader(data, batch_size=16, shuffle=True), epochs=5)
+
+    seed_everything(0)
+    first = make_trainer(checkpoint_dir=tmp_path)
+    first.fit(DataLoader(data, batch_size=16, shuffle=True), epochs=2)  # "interrupted" here
+    torch.manual_seed(12345)  # whatever happened in between must not matter
+    torch.rand(7)
+
+    seed_everything(99)  # a new process would start from a different state, too
+    resumed = make_trainer(checkpoint_dir=tmp_path)
+    resumed.fit(DataLoader(data, batch_size=16, shuffle=True), epochs=5)
+
+    assert resumed.epoch == 5 and resumed.step == straight.step
+    assert resumed.history == straight.history
+    for a, b in zip(
+        straight.model.state_dict().values(), resumed.model.state_dict().values(), strict=True
+    ):
+        assert torch.equal(a, b)
+    assert resumed.optimizer.param_groups[0]["lr"] == straight.optimizer.param_groups[0]["lr"]
+
+
+def test_checkpoint_loads_with_weights_only_and_is_written_atomically(tmp_path):
+    seed_everything(0)
+    trainer = make_trainer(checkpoint_dir=tmp_path, patience=3)
+    data = make_data()
+    trainer.fit(
+        DataLoader(data, batch_size=16, shuffle=True), DataLoader(data, batch_size=32), epochs=2
+    )
+    state = torch.load(tmp_path / CHECKPOINT_NAME, weights_only=True)
+    assert state["epoch"] == 2 and set(state["model"]) == set(trainer.model.state_dict())
+    assert sorted(p.name for p in tmp_path.iterdir()) == [CHECKPOINT_NAME]  # no temp files left
+
+
+def test_early_stopping_restores_the_best_weights():
+    seed_everything(0)
+    data = make_data()
+    trainer = make_trainer(patience=2)
+    trainer.optimizer.param_groups[0]["lr"] = 0.5  # too high: validation loss soon stops improving
+    trainer.scheduler = None
+    history = trainer.fit(
+        DataLoader(data, batch_size=16, shuffle=True), DataLoader(data, batch_size=96), epochs=50
+    )
+    assert trainer.epoch < 50
+    best = trainer.best_epoch
+    assert best is not None and trainer.epoch - best == 2
+    assert history["val_loss"][best - 1] == min(history["val_loss"])
+    assert trainer.evaluate(DataLoader(data, batch_size=96))["loss"] == pytest.approx(
+        history["val_loss"][best - 1], rel=1e-5
+    )
+
+
+def test_nan_loss_names_the_step():
+    seed_everything(0)
+    data = make_data()
+    data.tensors[0][20, 3] = float("nan")  # the second batch of 16 holds row 20
+    trainer = make_trainer()
+    with pytest.raises(FloatingPointError, match=r"loss became nan at epoch 1, step 2"):
+        trainer.fit(DataLoader(data, batch_size=16), epochs=1)
+
+
+def test_mismatched_input_shape_is_a_clear_error():
+    seed_everything(0)
+    data = TensorDataset(torch.randn(32, 5), torch.zeros(32, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"could not take a batch of shape \(16, 5\)"):
+        make_trainer().fit(DataLoader(data, batch_size=16), epochs=1)
+
+
+def test_output_target_shape_mismatch_is_a_clear_error():
+    seed_everything(0)
+    model = nn.Linear(8, 1)
+    trainer = Trainer(
+        model,
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        nn.MSELoss(),
+        device="cpu",
+        progress=False,
+    )
+    data = TensorDataset(torch.randn(32, 8), torch.randn(32))  # (N,) target vs (N, 1) output
+    with pytest.raises(ValueError, match=r"output shape \(16, 1\) does not match target shape"):
+        trainer.fit(DataLoader(data, batch_size=16), epochs=1)
+
+
+def test_empty_loader_is_a_clear_error():
+    empty = TensorDataset(torch.randn(0, 8), torch.zeros(0, dtype=torch.long))
+    trainer = make_trainer()
+    with pytest.raises(ValueError, match="yielded no batches"):
+        trainer.fit(DataLoader(empty, batch_size=16), epochs=1)
+    with pytest.raises(ValueError, match="yielded no batches"):
+        trainer.evaluate(DataLoader(empty, batch_size=16))
+
+
+def test_unknown_device_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"unknown device 'tpu'.*available here: cpu"):
+        make_trainer(device="tpu")
+
+
+def test_progress_bar_is_one_final_line(capsys):
+    seed_everything(0)
+    data = make_data()
+    model = nn.Linear(8, 3)
+    trainer = Trainer(
+        model, torch.optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), device="cpu"
+    )
+    trainer.fit(DataLoader(data, batch_size=32), epochs=3)
+    final = capsys.readouterr().out.split("\r")[-1]
+    assert final.startswith("epochs: 100%") and "3/3" in final and "loss=" in final
+
+
+@pytest.mark.skipif(
+    shutil.which("torchrun") is None and not (Path(sys.executable).parent / "torchrun").exists(),
+    reason="torchrun is not installed",
+)
+def test_two_process_torchrun_matches_one_process(tmp_path):
+    """DDP over 2 CPU processes (gloo) on half-batches equals 1 process on the global batch."""
+    torchrun = Path(sys.executable).parent / "torchrun"
+    script = HERE / "ddp_train.py"
+    single = tmp_path / "single.json"
+    double = tmp_path / "double.json"
+    env = {**os.environ, "BOOK_DEVICE": "cpu", "OMP_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, str(script), str(single)], check=True, env=env, timeout=300)
+    subprocess.run(
+        [str(torchrun), "--standalone", "--nproc_per_node=2", str(script), str(double)],
+        check=True,
+        env=env,
+        timeout=300,
+        capture_output=True,
+    )
+    one, two = json.loads(single.read_text()), json.loads(double.read_text())
+    assert two["world_size"] == 2 and one["world_size"] == 1
+    assert len(one["losses"]) == len(two["losses"]) == 4
+    for a, b in zip(one["losses"], two["losses"], strict=True):
+        assert math.isclose(a, b, rel_tol=1e-5), (one["losses"], two["losses"])
