@@ -79,7 +79,9 @@ class Trainer:
         callbacks: Iterable[EpochCallback] = (),
     ) -> None:
         self.device = device if isinstance(device, torch.device) else get_device(device)
-        self.distributed = _init_distributed(self.device)
+        self.distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1  # launched by torchrun
+        if self.distributed:
+            self.device = _init_distributed(self.device)
         self.rank = dist.get_rank() if self.distributed else 0
         self.world_size = dist.get_world_size() if self.distributed else 1
         self.model = model.to(self.device)
@@ -349,13 +351,14 @@ class Trainer:
         _set_rng_state(state["rng"])
 
 
-def _init_distributed(device: torch.device) -> bool:
-    """Join the process group when launched by torchrun (WORLD_SIZE > 1)."""
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return False
+def _init_distributed(device: torch.device) -> torch.device:
+    """Join torchrun's process group (NCCL on GPUs, gloo on CPUs); return this process's device."""
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)  # one GPU per process
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    return True
+    return device
 
 
 def _rng_state() -> dict[str, Any]:
