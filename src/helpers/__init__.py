@@ -2,15 +2,17 @@
 
 The names a chapter needs most are importable from here; the modules hold the rest:
 ``runtime`` (seeding, device), ``training`` (the Trainer), ``plotting`` (figure style, curves),
-``data`` (offline data sets and the audio synthesizer).
+``data`` (offline data sets and the audio synthesizer), ``models`` (reference models).
 """
 
+from .models import MLP
 from .plotting import LiveCurves, plot_history, use_book_style
 from .runtime import environment_summary, get_device, seed_everything
 from .training import Trainer, accuracy
 
 __all__ = [
     "LiveCurves",
+    "MLP",
     "Trainer",
     "accuracy",
     "environment_summary",
