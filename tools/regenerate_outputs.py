@@ -63,7 +63,7 @@ def main() -> int:
     notebooks = args.notebooks or sorted(
         p for p in (ROOT / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
     )
-    os.environ.update(BOOK_DEVICE="cpu", CUDA_VISIBLE_DEVICES="", HF_HUB_OFFLINE="1")
+    os.environ.update(BOOK_DEVICE="cpu", CUDA_VISIBLE_DEVICES="")
     for path in notebooks:
         seconds = regenerate(path.resolve())
         print(f"{path}: {seconds:.1f} s", flush=True)
