@@ -23,8 +23,21 @@ BOOK_STYLE = {
 
 
 def use_book_style() -> None:
-    """Apply the book's matplotlib style (called once in each chapter's setup cell)."""
+    """Apply the book's matplotlib style (called once in each chapter's setup cell).
+
+    In a Jupyter kernel it also stores inline figures as plain PNG at the style's 100 dpi:
+    some libraries (music21 on import) switch Jupyter to double-size "retina" PNGs.
+    """
     plt.rcParams.update(BOOK_STYLE)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python without IPython
+        return
+    shell = get_ipython()
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("png")
 
 
 def plot_history(
