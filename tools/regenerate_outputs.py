@@ -28,8 +28,18 @@ ROOT = Path(__file__).resolve().parents[1]
 KERNEL_ARGS = ["--IPKernelApp.capture_fd_output=False", "--HistoryManager.hist_file=:memory:"]
 
 
-def regenerate(path: Path, timeout: int = 1200) -> float:
-    """Execute one notebook in place; return the seconds it took."""
+def book_notebooks() -> list[Path]:
+    """Every notebook under chapters/, in order (checkpoints excluded)."""
+    return sorted(
+        p for p in (ROOT / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+    )
+
+
+def execute(path: Path, timeout: int = 1200) -> tuple[nbformat.NotebookNode, float]:
+    """Run one notebook top to bottom in a fresh kernel, in its own folder.
+
+    Returns the executed notebook (not written) and the seconds it took.
+    """
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
@@ -41,7 +51,12 @@ def regenerate(path: Path, timeout: int = 1200) -> float:
     )
     start = time.perf_counter()
     client.execute()
-    seconds = time.perf_counter() - start
+    return nb, time.perf_counter() - start
+
+
+def regenerate(path: Path, timeout: int = 1200) -> float:
+    """Execute one notebook in place; return the seconds it took."""
+    nb, seconds = execute(path, timeout)
     count = 0
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -60,9 +75,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: all under chapters/")
     args = parser.parse_args()
-    notebooks = args.notebooks or sorted(
-        p for p in (ROOT / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
-    )
+    notebooks = args.notebooks or book_notebooks()
     os.environ.update(BOOK_DEVICE="cpu", CUDA_VISIBLE_DEVICES="")
     for path in notebooks:
         seconds = regenerate(path.resolve())
