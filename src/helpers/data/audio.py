@@ -24,9 +24,6 @@ from typing import Any
 
 import numpy as np
 
-INSTRUMENTS = ("sine", "organ", "clarinet", "pluck", "brass")
-"""Names :func:`render_notes` accepts."""
-
 ATTACK_S = 0.01
 RELEASE_S = 0.03
 
@@ -87,24 +84,36 @@ def _additive(freq: float, t: np.ndarray, sr: int, amps: dict[int, float]) -> np
     return out
 
 
-def _voice(instrument: str, freq: float, t: np.ndarray, sr: int) -> np.ndarray:
-    """One note's raw waveform (peak about 1) before the envelope and velocity."""
-    if instrument == "sine":
-        return np.sin(2 * np.pi * freq * t)
-    if instrument == "organ":
-        return _additive(freq, t, sr, {k: 0.8 ** (k - 1) for k in range(1, 9)}) / 3.2
-    if instrument == "clarinet":
-        return _additive(freq, t, sr, {k: 1.0 / k for k in range(1, 16, 2)}) / 1.3
-    if instrument == "pluck":
-        out = np.zeros_like(t)
-        for k in range(1, 13):
-            if k * freq < sr / 2:
-                out += np.exp(-t * (2.0 + 1.5 * k)) / k * np.sin(2 * np.pi * k * freq * t)
-        return out / 1.6
-    if instrument == "brass":
-        index = 3.0 * (1.0 - np.exp(-t / 0.05))  # the spectrum widens as the note swells
-        return np.sin(2 * np.pi * freq * t + index * np.sin(2 * np.pi * freq * t))
-    raise ValueError(f"unknown instrument {instrument!r}: use one of {', '.join(INSTRUMENTS)}")
+def _sine(freq: float, t: np.ndarray, sr: int) -> np.ndarray:
+    return np.sin(2 * np.pi * freq * t)
+
+
+def _organ(freq: float, t: np.ndarray, sr: int) -> np.ndarray:
+    return _additive(freq, t, sr, {k: 0.8 ** (k - 1) for k in range(1, 9)}) / 3.2
+
+
+def _clarinet(freq: float, t: np.ndarray, sr: int) -> np.ndarray:
+    return _additive(freq, t, sr, {k: 1.0 / k for k in range(1, 16, 2)}) / 1.3
+
+
+def _pluck(freq: float, t: np.ndarray, sr: int) -> np.ndarray:
+    out = np.zeros_like(t)
+    for k in range(1, 13):
+        if k * freq < sr / 2:
+            out += np.exp(-t * (2.0 + 1.5 * k)) / k * np.sin(2 * np.pi * k * freq * t)
+    return out / 1.6
+
+
+def _brass(freq: float, t: np.ndarray, sr: int) -> np.ndarray:
+    index = 3.0 * (1.0 - np.exp(-t / 0.05))  # the spectrum widens as the note swells
+    return np.sin(2 * np.pi * freq * t + index * np.sin(2 * np.pi * freq * t))
+
+
+_VOICES = {"sine": _sine, "organ": _organ, "clarinet": _clarinet, "pluck": _pluck, "brass": _brass}
+"""Each instrument's raw waveform (peak about 1), before the envelope and velocity."""
+
+INSTRUMENTS = tuple(_VOICES)
+"""Names :func:`render_notes` accepts."""
 
 
 def render_notes(
@@ -140,7 +149,7 @@ def render_notes(
         if stop <= start:
             continue
         t = np.arange(stop - start) / sr
-        wave = _voice(instrument, note.frequency, t, sr)
+        wave = _VOICES[instrument](note.frequency, t, sr)
         out[start:stop] += note.velocity * _envelope(stop - start, sr) * wave
     peak = float(np.max(np.abs(out), initial=0.0))
     if peak > 1.0:
