@@ -1,12 +1,21 @@
 """Unit tests of helpers.runtime: seeding and device choice."""
 
+import os
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 
 from helpers import environment_summary, get_device, seed_everything
+from helpers.runtime import (
+    PORTABLE_NUMERICS,
+    apply_numerics_profile,
+    is_x86_64,
+    numerics_profile,
+)
 
 
 def draw() -> tuple[float, float, float]:
@@ -46,3 +55,42 @@ def test_missing_cuda_is_a_clear_error():
 
 def test_environment_summary_names_the_device():
     assert "device cpu" in environment_summary(torch.device("cpu"))
+
+
+@pytest.fixture
+def clean_numerics_env(monkeypatch):
+    """Let a test change the profile's variables; monkeypatch restores them afterwards."""
+    for name in (*PORTABLE_NUMERICS, "BOOK_NUMERICS"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+@pytest.mark.skipif(not is_x86_64(), reason="the portable profile applies to x86-64 only")
+def test_portable_profile_sets_every_variable_and_native_removes_them(clean_numerics_env):
+    assert apply_numerics_profile() == "portable"  # the default
+    assert all(os.environ[k] == v for k, v in PORTABLE_NUMERICS.items())
+    assert numerics_profile() == "portable"
+    assert "numerics portable" in environment_summary(torch.device("cpu"))
+    clean_numerics_env.setenv("BOOK_NUMERICS", "native")
+    assert apply_numerics_profile() == "native"
+    assert not any(k in os.environ for k in PORTABLE_NUMERICS)
+    assert numerics_profile() == "native"
+
+
+def test_unknown_profile_is_a_clear_error(clean_numerics_env):
+    with pytest.raises(ValueError, match="BOOK_NUMERICS to one of portable, native"):
+        apply_numerics_profile("fast")
+
+
+@pytest.mark.skipif(not is_x86_64(), reason="the portable profile applies to x86-64 only")
+def test_a_child_process_takes_the_portable_code_paths(clean_numerics_env):
+    """What a notebook kernel started after apply_numerics_profile() finds."""
+    apply_numerics_profile("portable")
+    probe = (
+        "import torch\n"
+        "from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__\n"
+        "print(torch.backends.cpu.get_cpu_capability())\n"
+        "print(any(__cpu_features__[f] for f in __cpu_dispatch__))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.stdout.split() == ["DEFAULT", "False"], result.stderr

@@ -5,8 +5,10 @@ Usage (from the repository root):
     python tools/regenerate_outputs.py                 # every notebook under chapters/
     python tools/regenerate_outputs.py chapters/04_training/01_training_process.ipynb
 
-Each notebook runs top to bottom in a fresh kernel, in its own folder, on the CPU (stored
-outputs are the CPU's; a GPU run is checked with --nbval-lax), with the kernel's C-level output
+Each notebook runs top to bottom in a fresh kernel, in its own folder, on the CPU, under the
+portable numerics profile of ``helpers.runtime`` (``BOOK_NUMERICS``, default portable), so that
+the stored outputs are the same bits on any x86-64 CPU (a GPU run is checked with
+``--nbval-rtol``), with the kernel's C-level output
 capture off, because under pytest ipykernel stops capturing it (TensorFlow's C++ log lines
 would otherwise be stored here and missing there). Streams are then merged and carriage
 returns resolved as nbval does, so a progress bar is stored as its final line.
@@ -23,6 +25,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbval.plugin import coalesce_streams
+
+from helpers.runtime import apply_numerics_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL_ARGS = ["--IPKernelApp.capture_fd_output=False", "--HistoryManager.hist_file=:memory:"]
@@ -77,6 +81,7 @@ def main() -> int:
     args = parser.parse_args()
     notebooks = args.notebooks or book_notebooks()
     os.environ.update(BOOK_DEVICE="cpu", CUDA_VISIBLE_DEVICES="")
+    print(f"numerics profile: {apply_numerics_profile()}", flush=True)
     for path in notebooks:
         seconds = regenerate(path.resolve())
         print(f"{path}: {seconds:.1f} s", flush=True)

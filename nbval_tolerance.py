@@ -1,0 +1,91 @@
+"""pytest plugin: compare the numbers in notebook outputs with a tolerance (``--nbval-rtol``).
+
+nbval compares text outputs exactly. That is right where the stored bits can be reproduced
+(x86-64 under the portable numerics profile, see ``helpers.runtime``) and wrong where they cannot:
+Apple silicon, a CUDA GPU, ``BOOK_NUMERICS=native``. With ``--nbval-rtol=R`` every number in a
+text output (streams and ``text/*`` data, after the sanitizer) may differ from the stored one by
+a relative ``R``, or by ``--nbval-atol`` near zero; every other character, and so the number of
+lines and of numbers, must still match exactly. The checks cells' asserts still decide the rest.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+
+import pytest
+from nbval.plugin import IPyNbCell
+
+NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?")
+"""A number as a notebook prints it: ``-0.413``, ``1,797``, ``3e-08``; not the 16 of ``bf16``."""
+
+
+def texts_match(reference: str, test: str, rtol: float, atol: float) -> bool:
+    """Whether ``test`` equals ``reference`` but for numbers within ``rtol`` (or ``atol``)."""
+    if NUMBER.split(reference) != NUMBER.split(test):
+        return False
+    return all(
+        math.isclose(_value(a), _value(b), rel_tol=rtol, abs_tol=atol)
+        for a, b in zip(NUMBER.findall(reference), NUMBER.findall(test), strict=True)
+    )
+
+
+def _value(number: str) -> float:
+    return float(number.replace(",", ""))
+
+
+def adopt_close_text(cell: IPyNbCell, test: dict, reference: dict, rtol: float, atol: float):
+    """A copy of the ``test`` output whose texts within tolerance are the ``reference``'s."""
+    if test.get("output_type") != reference.get("output_type"):
+        return test
+    adopted = copy.deepcopy(test)
+    if test["output_type"] == "stream":
+        holders = [(adopted, reference, "text")] if test["name"] == reference["name"] else []
+    else:
+        data, ref_data = adopted.get("data", {}), reference.get("data", {})
+        holders = [(data, ref_data, k) for k in data if k.startswith("text/") and k in ref_data]
+    for holder, ref_holder, key in holders:
+        ours, theirs = holder[key], ref_holder[key]
+        if isinstance(ours, str) and isinstance(theirs, str):
+            if texts_match(cell.sanitize(theirs), cell.sanitize(ours), rtol, atol):
+                holder[key] = theirs
+    return adopted
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("nbval tolerance")
+    group.addoption(
+        "--nbval-rtol",
+        type=float,
+        default=None,
+        metavar="R",
+        help="compare numbers in notebook text outputs with relative tolerance R (e.g. 0.02)",
+    )
+    group.addoption(
+        "--nbval-atol",
+        type=float,
+        default=1e-3,
+        metavar="A",
+        help="with --nbval-rtol, numbers closer than A are equal (default 1e-3)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Wrap nbval's comparison; it reads the options per cell, so conftest may set them later."""
+    exact_compare = IPyNbCell.compare_outputs
+
+    def compare_outputs(self, test, ref, skip_compare=None):
+        rtol = self.config.getoption("nbval_rtol")
+        if rtol is not None:
+            atol = self.config.getoption("nbval_atol")
+            pairs = zip(test, ref, strict=False)  # an extra or missing output fails below
+            adopted = [adopt_close_text(self, t, r, rtol, atol) for t, r in pairs]
+            test = adopted + list(test[len(ref) :])
+        return exact_compare(self, test, ref, skip_compare)
+
+    rtol = config.getoption("nbval_rtol")
+    if rtol is not None and not 0 < rtol < 1:
+        raise pytest.UsageError(f"--nbval-rtol must be between 0 and 1, got {rtol}")
+    IPyNbCell.compare_outputs = compare_outputs
+    config.add_cleanup(lambda: setattr(IPyNbCell, "compare_outputs", exact_compare))

@@ -1,0 +1,70 @@
+"""Unit tests of the tolerant notebook comparison (nbval_tolerance, beside the conftest)."""
+
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nbval_tolerance import texts_match
+
+ROOT = Path(__file__).resolve().parents[1]
+STORED = "epoch 53 | val loss 0.4304 | accuracy 0.9667\ntest loss 0.4703\n"
+
+
+def match(test: str, rtol: float = 0.02, atol: float = 1e-3) -> bool:
+    return texts_match(STORED, test, rtol, atol)
+
+
+def test_identical_text_matches():
+    assert match(STORED)
+
+
+def test_numbers_within_tolerance_match():
+    assert match("epoch 54 | val loss 0.4391 | accuracy 0.9611\ntest loss 0.4612\n")
+
+
+def test_a_number_beyond_tolerance_fails():
+    assert not match("epoch 53 | val loss 0.4304 | accuracy 0.9667\ntest loss 0.4900\n")
+    assert not texts_match("loss 0.5000", "loss 0.5050", rtol=0.005, atol=0)
+
+
+def test_a_changed_word_fails():
+    assert not match(STORED.replace("test loss", "train loss"))
+
+
+def test_a_missing_or_extra_line_fails():
+    assert not match(STORED.replace("test loss 0.4703\n", ""))
+    assert not match(STORED + "warning: 1 NaN\n")
+
+
+def test_numbers_near_zero_have_an_absolute_floor():
+    assert texts_match("rel. error 3.1e-08", "rel. error 9.7e-08", rtol=0.02, atol=1e-3)
+    assert not texts_match("rel. error 3.1e-08", "rel. error 9.7e-08", rtol=0.02, atol=0)
+
+
+def test_digits_inside_names_and_separators_are_compared_exactly():
+    assert not texts_match("dtype bf16", "dtype bf17", rtol=0.5, atol=1)
+    assert texts_match("1,797 images", "1,800 images", rtol=0.02, atol=0)
+    assert not texts_match("shape (8, 8)", "shape (8, 8, 1)", rtol=0.5, atol=1)
+
+
+def write_notebook(folder: Path, stored: str, printed: str) -> Path:
+    cell = nbformat.v4.new_code_cell(f"print({printed!r})", execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=stored + "\n")]
+    path = folder / "tolerance.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("options", "passes"),
+    [([], False), (["--nbval-rtol=0.02"], True), (["--nbval-rtol=0.005"], False)],
+)
+def test_nbval_run_uses_the_tolerance(pytester, monkeypatch, options, passes):
+    """A kernel prints 0.5050 where 0.5000 is stored: equal at 2 %, not exactly nor at 0.5 %."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    write_notebook(pytester.path, "loss 0.5000 after 300 epochs", "loss 0.5050 after 300 epochs")
+    pytester.makeini(textwrap.dedent("[pytest]\naddopts = -p nbval_tolerance\n"))
+    result = pytester.runpytest_subprocess("--nbval", "--nbval-current-env", *options)
+    assert result.ret == (0 if passes else 1), result.stdout.str()
