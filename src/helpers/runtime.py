@@ -33,6 +33,8 @@ PORTABLE_NUMERICS = {
     "ATEN_CPU_CAPABILITY": "default",
     # oneDNN (PyTorch's convolutions and RNNs, TensorFlow's kernels) generates code at run time
     # for the widest vector ISA it finds; every x86-64 CPU of the last fifteen years has SSE4.1.
+    # Capped at AVX2 instead, an LSTM still gave other bits on an (emulated) Intel Haswell and
+    # AMD Rome than on an AMD EPYC host (tools/numerics_fingerprint.py); at SSE4.1 all agreed.
     "ONEDNN_MAX_CPU_ISA": "SSE41",
     # NumPy dispatches loops (exp, log, sums, sorting) to AVX2 or AVX-512 versions; disabling the
     # dispatch targets leaves its X86_V2 baseline. Unknown targets are ignored on older CPUs.
