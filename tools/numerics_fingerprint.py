@@ -5,24 +5,22 @@
 
 Each line is one library's typical work on fixed inputs and a hash of the result's bytes. Under
 the portable profile (``helpers.runtime.PORTABLE_NUMERICS``) every x86-64 CPU should print the
-same lines; under ``native`` they differ wherever a library dispatches by CPU. The profile is
-applied here, before NumPy and PyTorch load, exactly as pytest applies it to notebook kernels.
+same lines; under ``native`` they differ wherever a library dispatches by CPU. As pytest does for
+notebook kernels, the profile is applied here and the libraries are measured in a child process
+that starts under it (NumPy and OpenBLAS read their variables when they load).
 """
 
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from helpers.runtime import apply_numerics_profile  # noqa: E402
+import numpy as np
+import scipy.linalg.blas
+import torch
 
-PROFILE = apply_numerics_profile()
-
-import numpy as np  # noqa: E402
-import scipy.linalg.blas  # noqa: E402
-import torch  # noqa: E402
+from helpers.runtime import apply_numerics_profile, seed_everything
 
 
 def digest(array) -> str:
@@ -30,9 +28,9 @@ def digest(array) -> str:
     return hashlib.sha256(np.ascontiguousarray(data).tobytes()).hexdigest()[:16]
 
 
-def main() -> None:
-    torch.manual_seed(0)
-    torch.set_num_threads(2)
+def print_fingerprints() -> None:
+    """Hash each library's result; run in a process that loaded the libraries under the profile."""
+    seed_everything(0)
     rng = np.random.default_rng(0)
     x = torch.randn(64, 256)
     lstm = torch.nn.LSTM(32, 64, batch_first=True)
@@ -48,9 +46,16 @@ def main() -> None:
         "numpy matmul (OpenBLAS)": a @ b,
         "scipy sgemm (OpenBLAS)": scipy.linalg.blas.sgemm(1.0, a.astype(np.float32), b),
     }
-    print(f"profile {PROFILE}")
     for name, value in results.items():
         print(f"{digest(value)}  {name}")
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--measure"]:
+        print_fingerprints()
+        return
+    print(f"profile {apply_numerics_profile()}", flush=True)
+    subprocess.run([sys.executable, __file__, "--measure"], check=True)
 
 
 if __name__ == "__main__":
