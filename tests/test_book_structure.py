@@ -58,6 +58,22 @@ class TestNotebook:
         last = "".join(code_cells(path)[-1]["source"])
         assert re.search(r"^assert ", last, re.MULTILINE), "the last code cell must assert"
 
+    def test_every_glued_value_is_used_and_every_used_value_glued(self, path):
+        # Glued values are read from the stored outputs (myst-nb's "scrapbook" records), so a
+        # key built at run time counts too.
+        cells = json.loads(path.read_text())["cells"]
+        glued = {
+            output["metadata"]["scrapbook"]["name"]
+            for cell in cells
+            if cell["cell_type"] == "code"
+            for output in cell["outputs"]
+            if "scrapbook" in output.get("metadata", {})
+        }
+        prose = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        used = set(re.findall(r"\{glue(?::\w+)?\}`(\w+)`", prose))
+        assert used <= glued, f"markdown uses keys no cell glues: {sorted(used - glued)}"
+        assert glued <= used, f"glued but never used: {sorted(glued - used)}"
+
     def test_figures_are_png_and_outputs_small(self, path):
         for cell in code_cells(path):
             for output in cell["outputs"]:

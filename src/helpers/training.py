@@ -1,6 +1,11 @@
 """One training loop for every PyTorch model in the book, on CPU or GPU.
 
-:class:`Trainer` does what each chapter would otherwise write again: it moves batches to the
+:class:`Trainer` is the bare PyTorch training loop, packaged: for each epoch, for each
+mini-batch, forward pass, loss, ``optimizer.zero_grad()``, ``loss.backward()``,
+``optimizer.step()``; then a validation pass under ``torch.no_grad()`` in ``model.eval()``
+mode. The chapter "The training process" (``chapters/04_training/01_training_process.ipynb``)
+writes that loop out by hand, shows that :class:`Trainer` gives the same numbers, and explains
+what it adds. It does what each chapter would otherwise write again: it moves batches to the
 device, runs the forward pass under bf16 autocast on CUDA, clips gradients, shows a progress
 bar, keeps a history of metrics, stops early, writes checkpoints atomically and resumes them
 exactly, stops with a clear error on a non-finite loss, and trains data-parallel when launched
@@ -85,6 +90,8 @@ class Trainer:
         self.rank = dist.get_rank() if self.distributed else 0
         self.world_size = dist.get_world_size() if self.distributed else 1
         self.model = model.to(self.device)
+        # What the loop calls: the model itself, or its DistributedDataParallel wrapper under
+        # torchrun (which averages gradients across processes); its weights are self.model's.
         self.net: nn.Module = (
             nn.parallel.DistributedDataParallel(
                 self.model,
