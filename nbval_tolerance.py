@@ -3,9 +3,10 @@
 nbval compares text outputs exactly. That is right where the stored bits can be reproduced
 (x86-64 under the portable numerics profile, see ``helpers.runtime``) and wrong where they cannot:
 Apple silicon, a CUDA GPU, ``BOOK_NUMERICS=native``. With ``--nbval-rtol=R`` every number in a
-text output (streams and ``text/*`` data, after the sanitizer) may differ from the stored one by
-a relative ``R``, or by ``--nbval-atol`` near zero; every other character, and so the number of
-lines and of numbers, must still match exactly. The checks cells' asserts still decide the rest.
+text output (streams, ``text/*`` data and glued values, after the sanitizer) may differ from the
+stored one by a relative ``R``, or by ``--nbval-atol`` near zero; every other character, and so
+the number of lines and of numbers, must still match exactly. The checks cells' asserts still
+decide the rest.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def _value(number: str) -> float:
     return float(number.replace(",", ""))
 
 
+def _is_text(mime_type: str) -> bool:
+    """Text a reader sees: ``text/*``, and myst-nb's glued values (``…record/text/plain``)."""
+    return mime_type.startswith("text/") or mime_type.endswith("/text/plain")
+
+
 def adopt_close_text(cell: IPyNbCell, test: dict, reference: dict, rtol: float, atol: float):
     """A copy of the ``test`` output whose texts within tolerance are the ``reference``'s."""
     if test.get("output_type") != reference.get("output_type"):
@@ -44,7 +50,7 @@ def adopt_close_text(cell: IPyNbCell, test: dict, reference: dict, rtol: float, 
         holders = [(adopted, reference, "text")] if test["name"] == reference["name"] else []
     else:
         data, ref_data = adopted.get("data", {}), reference.get("data", {})
-        holders = [(data, ref_data, k) for k in data if k.startswith("text/") and k in ref_data]
+        holders = [(data, ref_data, k) for k in data if _is_text(k) and k in ref_data]
     for holder, ref_holder, key in holders:
         ours, theirs = holder[key], ref_holder[key]
         if isinstance(ours, str) and isinstance(theirs, str):

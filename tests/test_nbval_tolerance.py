@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nbval_tolerance import texts_match
+from nbval_tolerance import adopt_close_text, texts_match
 
 ROOT = Path(__file__).resolve().parents[1]
 STORED = "epoch 53 | val loss 0.4304 | accuracy 0.9667\ntest loss 0.4703\n"
@@ -47,6 +47,31 @@ def test_digits_inside_names_and_separators_are_compared_exactly():
     assert not texts_match("dtype bf16", "dtype bf17", rtol=0.5, atol=1)
     assert texts_match("1,797 images", "1,800 images", rtol=0.02, atol=0)
     assert not texts_match("shape (8, 8)", "shape (8, 8, 1)", rtol=0.5, atol=1)
+
+
+class _Cell:
+    """The one thing adopt_close_text asks of an nbval cell."""
+
+    @staticmethod
+    def sanitize(text: str) -> str:
+        return text
+
+
+@pytest.mark.parametrize(
+    ("mime_type", "adopted"),
+    [
+        ("text/plain", True),
+        ("application/papermill.record/text/plain", True),  # a value glued by myst-nb
+        ("image/png", False),
+    ],
+)
+def test_text_and_glued_values_are_compared_with_the_tolerance(mime_type, adopted):
+    def output(text: str) -> dict:
+        return {"output_type": "display_data", "data": {mime_type: text}, "metadata": {}}
+
+    stored, printed = output("'0.993'"), output("'0.990'")
+    result = adopt_close_text(_Cell(), printed, stored, rtol=0.02, atol=1e-3)
+    assert result == (stored if adopted else printed)
 
 
 def write_notebook(folder: Path, stored: str, printed: str) -> Path:
