@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from pathlib import Path
@@ -96,3 +97,29 @@ def test_requirements_are_pinned_exactly():
         spec = line.split("#")[0].strip()
         if spec and not spec.startswith("-"):
             assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", spec), f"not pinned: {spec}"
+
+
+def test_status_table_lists_every_notebook_with_a_time():
+    """data/notebook_status.csv, written by tools/regenerate_outputs.py, rendered by status.md."""
+    with (ROOT / "data" / "notebook_status.csv").open(newline="") as f:
+        rows = {row["notebook"]: row for row in csv.DictReader(f)}
+    total = rows.pop("total")
+    names = {p.relative_to(ROOT / "chapters").with_suffix("").as_posix() for p in NOTEBOOKS}
+    assert set(rows) == names, "regenerate the notebooks missing from the status table"
+    assert all(float(row["seconds"]) > 0 for row in rows.values())
+    seconds = sum(float(row["seconds"]) for row in rows.values())
+    assert float(total["seconds"]) == pytest.approx(seconds, abs=0.1 * len(rows))
+
+
+def test_the_workflow_runs_the_ci_script_and_publishes_main():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "book.yml").read_text())
+    ci_steps = workflow["jobs"]["ci"]["steps"]
+    assert any(step.get("run") == "bash .ci/run" for step in ci_steps)
+    deploy = workflow["jobs"]["deploy"]
+    assert deploy["needs"] == "ci" and "refs/heads/main" in deploy["if"]
+    assert any("deploy-pages" in step.get("uses", "") for step in deploy["steps"])
+
+
+def test_config_has_no_placeholder_urls():
+    config = (ROOT / "_config.yml").read_text()
+    assert "example.org" not in config and "example.com" not in config

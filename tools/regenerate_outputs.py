@@ -12,17 +12,25 @@ the stored outputs are the same bits on any x86-64 CPU (a GPU run is checked wit
 capture off, because under pytest ipykernel stops capturing it (TensorFlow's C++ log lines
 would otherwise be stored here and missing there). Streams are then merged and carriage
 returns resolved as nbval does, so a progress bar is stored as its final line.
+
+Each run's time and the kernel's peak memory are written to ``data/notebook_status.csv``
+(one row per notebook, rows of notebooks not re-run are kept), which the book's status page
+renders.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime
 import os
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
+import psutil
 from nbclient import NotebookClient
 from nbval.plugin import coalesce_streams
 
@@ -30,6 +38,16 @@ from helpers.runtime import apply_numerics_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL_ARGS = ["--IPKernelApp.capture_fd_output=False", "--HistoryManager.hist_file=:memory:"]
+STATUS_FILE = ROOT / "data" / "notebook_status.csv"
+STATUS_FIELDS = ["notebook", "seconds", "peak_memory_mb", "date"]
+
+
+class Run(NamedTuple):
+    """One notebook executed: the notebook with its outputs, seconds, kernel peak memory."""
+
+    notebook: nbformat.NotebookNode
+    seconds: float
+    peak_memory_mb: float
 
 
 def book_notebooks() -> list[Path]:
@@ -39,12 +57,28 @@ def book_notebooks() -> list[Path]:
     )
 
 
-def execute(path: Path, timeout: int = 1200) -> tuple[nbformat.NotebookNode, float]:
-    """Run one notebook top to bottom in a fresh kernel, in its own folder.
+def peak_memory_mb(pid: int) -> float:
+    """The process's peak resident set in MB: Linux's VmHWM, elsewhere its resident set now."""
+    status = Path(f"/proc/{pid}/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024 / 1e6
+    return psutil.Process(pid).memory_info().rss / 1e6
 
-    Returns the executed notebook (not written) and the seconds it took.
+
+def execute(path: Path, timeout: int = 1200) -> Run:
+    """Run one notebook top to bottom in a fresh kernel, in its own folder (nothing written).
+
+    The kernel's peak memory is read after every cell, while the kernel is still running.
     """
     nb = nbformat.read(path, as_version=4)
+    peak = 0.0
+
+    def record_memory(**_: object) -> None:
+        nonlocal peak
+        peak = max(peak, peak_memory_mb(client.km.provisioner.pid))
+
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -52,17 +86,18 @@ def execute(path: Path, timeout: int = 1200) -> tuple[nbformat.NotebookNode, flo
         resources={"metadata": {"path": str(path.parent)}},
         extra_arguments=KERNEL_ARGS,
         record_timing=False,
+        on_cell_executed=record_memory,
     )
     start = time.perf_counter()
     client.execute()
-    return nb, time.perf_counter() - start
+    return Run(nb, time.perf_counter() - start, peak)
 
 
-def regenerate(path: Path, timeout: int = 1200) -> float:
-    """Execute one notebook in place; return the seconds it took."""
-    nb, seconds = execute(path, timeout)
+def regenerate(path: Path, timeout: int = 1200) -> Run:
+    """Execute one notebook and store its outputs in place; return the run."""
+    run = execute(path, timeout)
     count = 0
-    for cell in nb.cells:
+    for cell in run.notebook.cells:
         if cell.cell_type != "code":
             continue
         cell.outputs = coalesce_streams(cell.outputs)
@@ -71,8 +106,41 @@ def regenerate(path: Path, timeout: int = 1200) -> float:
         for output in cell.outputs:
             if output.output_type == "execute_result":
                 output.execution_count = count
-    nbformat.write(nb, path)
-    return seconds
+    nbformat.write(run.notebook, path)
+    return run
+
+
+def record_status(runs: dict[Path, Run], status_file: Path = STATUS_FILE) -> None:
+    """Update the status table: these runs' rows replaced, the other notebooks' rows kept.
+
+    Rows of notebooks that no longer exist are dropped; the last row is the total time and the
+    largest peak.
+    """
+    rows = {}
+    if status_file.exists():
+        with status_file.open(newline="") as f:
+            rows = {row["notebook"]: row for row in csv.DictReader(f) if row["notebook"] != "total"}
+    today = datetime.date.today().isoformat()
+    for path, run in runs.items():
+        name = path.relative_to(ROOT / "chapters").with_suffix("").as_posix()
+        rows[name] = {
+            "notebook": name,
+            "seconds": f"{run.seconds:.1f}",
+            "peak_memory_mb": f"{run.peak_memory_mb:.0f}",
+            "date": today,
+        }
+    book = {p.relative_to(ROOT / "chapters").with_suffix("").as_posix() for p in book_notebooks()}
+    kept = [rows[name] for name in sorted(rows) if name in book]
+    total = {
+        "notebook": "total",
+        "seconds": f"{sum(float(row['seconds']) for row in kept):.1f}",
+        "peak_memory_mb": max((row["peak_memory_mb"] for row in kept), key=float, default="0"),
+        "date": max((row["date"] for row in kept), default=today),
+    }
+    with status_file.open("w", newline="") as f:
+        writer = csv.DictWriter(f, STATUS_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows([*kept, total])
 
 
 def main() -> int:
@@ -82,9 +150,11 @@ def main() -> int:
     notebooks = args.notebooks or book_notebooks()
     os.environ.update(BOOK_DEVICE="cpu", CUDA_VISIBLE_DEVICES="")
     print(f"numerics profile: {apply_numerics_profile()}", flush=True)
+    runs = {}
     for path in notebooks:
-        seconds = regenerate(path.resolve())
-        print(f"{path}: {seconds:.1f} s", flush=True)
+        runs[path.resolve()] = run = regenerate(path.resolve())
+        print(f"{path}: {run.seconds:.1f} s, peak {run.peak_memory_mb:.0f} MB", flush=True)
+    record_status(runs)
     return 0
 
 
