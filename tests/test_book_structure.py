@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,13 +84,26 @@ class TestNotebook:
                 assert size <= MAX_OUTPUT_BYTES, f"an output of {size:,} bytes"
 
 
+BIB_KEYS = re.findall(r"@\w+\{([^,]+),", (ROOT / "references.bib").read_text())
+PAGES = NOTEBOOKS + sorted((ROOT / "chapters").rglob("*.md")) + [ROOT / "intro.md"]
+
+
+def cited_keys(page: Path) -> set[str]:
+    groups = re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", page.read_text())
+    return {key.strip() for group in groups for key in group.split(",")}
+
+
 def test_every_citation_is_in_the_bibliography():
-    keys = set(re.findall(r"@\w+\{([^,]+),", (ROOT / "references.bib").read_text()))
-    pages = NOTEBOOKS + sorted((ROOT / "chapters").rglob("*.md")) + [ROOT / "intro.md"]
-    for page in pages:
-        for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", page.read_text()):
-            for key in group.split(","):
-                assert key.strip() in keys, f"{page.name} cites unknown key {key.strip()!r}"
+    for page in PAGES:
+        unknown = cited_keys(page) - set(BIB_KEYS)
+        assert not unknown, f"{page.name} cites unknown keys {sorted(unknown)}"
+
+
+def test_every_bibliography_entry_is_cited_once_defined():
+    """The bibliography page lists references.bib whole: no entry that no page cites, no twin."""
+    cited = set().union(*(cited_keys(page) for page in PAGES))
+    assert sorted(set(BIB_KEYS) - cited) == [], "entries no page cites"
+    assert len(BIB_KEYS) == len(set(BIB_KEYS)), "a key defined twice"
 
 
 def test_requirements_are_pinned_exactly():
@@ -123,3 +137,26 @@ def test_the_workflow_runs_the_ci_script_and_publishes_main():
 def test_config_has_no_placeholder_urls():
     config = (ROOT / "_config.yml").read_text()
     assert "example.org" not in config and "example.com" not in config
+
+
+def _glossary():
+    sys.path.insert(0, str(ROOT / "tools"))
+    import build_glossary
+
+    return build_glossary
+
+
+def test_glossary_page_is_generated_from_its_table():
+    glossary = _glossary()
+    page = (ROOT / "chapters" / "appendix" / "glossary.md").read_text(encoding="utf-8")
+    assert page == glossary.render(glossary.read_terms()), "run python tools/build_glossary.py"
+
+
+def test_every_glossary_term_is_explained_where_the_glossary_says():
+    for term in _glossary().read_terms():
+        chapter = ROOT / "chapters" / f"{term['chapter']}.ipynb"
+        cells = json.loads(chapter.read_text(encoding="utf-8"))["cells"]
+        markdown = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        prose = " ".join(markdown.split())  # a term may be wrapped across lines
+        assert term["english"].lower() in prose.lower(), (term, chapter.name)
+        assert term["chinese"] in prose, (term, chapter.name)
