@@ -160,3 +160,12 @@ def test_every_glossary_term_is_explained_where_the_glossary_says():
         prose = " ".join(markdown.split())  # a term may be wrapped across lines
         assert term["english"].lower() in prose.lower(), (term, chapter.name)
         assert term["chinese"] in prose, (term, chapter.name)
+
+
+def test_every_faq_answer_links_to_where_the_book_shows_it():
+    faq = (ROOT / "chapters" / "appendix" / "faq.md").read_text(encoding="utf-8")
+    source_part = faq.split("## The source posts' questions")[1].split("## Readers' questions")[0]
+    answers = source_part.split("\n### ")[1:]
+    assert len(answers) == 7, "000 §6.1-6.4 and 001 §6's five questions (two pairs merged)"
+    for answer in answers:
+        assert "{doc}`" in answer, answer.splitlines()[0]
