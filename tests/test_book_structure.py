@@ -10,20 +10,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from book_toc import toc_files
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(
     p for p in (ROOT / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
 )
 MAX_OUTPUT_BYTES = 500_000
-
-
-def toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [chapter["file"] for chapter in part["chapters"]]
-    return files
 
 
 def code_cells(path: Path) -> list[dict]:

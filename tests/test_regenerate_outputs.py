@@ -8,7 +8,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from regenerate_outputs import Run, book_notebooks, record_status  # noqa: E402
+from regenerate_outputs import Run, book_notebooks, record_status, status_name  # noqa: E402
 
 
 def read(path: Path) -> dict[str, dict[str, str]]:
@@ -24,7 +24,7 @@ def test_a_partial_run_replaces_its_rows_keeps_the_others_and_totals(tmp_path):
     record_status({first: Run(empty, 12.0, 350.0)}, status)
 
     rows = read(status)
-    name = first.relative_to(ROOT / "chapters").with_suffix("").as_posix()
+    name = status_name(first)
     *notebooks, last = rows
     assert notebooks == sorted(notebooks) and len(notebooks) == 2 and last == "total"
     assert rows[name]["seconds"] == "12.0" and rows[name]["peak_memory_mb"] == "350"

@@ -110,6 +110,11 @@ def regenerate(path: Path, timeout: int = 1200) -> Run:
     return run
 
 
+def status_name(path: Path) -> str:
+    """A notebook's name in the status table: its path under chapters/, without the suffix."""
+    return path.relative_to(ROOT / "chapters").with_suffix("").as_posix()
+
+
 def record_status(runs: dict[Path, Run], status_file: Path = STATUS_FILE) -> None:
     """Update the status table: these runs' rows replaced, the other notebooks' rows kept.
 
@@ -122,14 +127,13 @@ def record_status(runs: dict[Path, Run], status_file: Path = STATUS_FILE) -> Non
             rows = {row["notebook"]: row for row in csv.DictReader(f) if row["notebook"] != "total"}
     today = datetime.date.today().isoformat()
     for path, run in runs.items():
-        name = path.relative_to(ROOT / "chapters").with_suffix("").as_posix()
-        rows[name] = {
-            "notebook": name,
+        rows[status_name(path)] = {
+            "notebook": status_name(path),
             "seconds": f"{run.seconds:.1f}",
             "peak_memory_mb": f"{run.peak_memory_mb:.0f}",
             "date": today,
         }
-    book = {p.relative_to(ROOT / "chapters").with_suffix("").as_posix() for p in book_notebooks()}
+    book = {status_name(p) for p in book_notebooks()}
     kept = [rows[name] for name in sorted(rows) if name in book]
     total = {
         "notebook": "total",

@@ -16,7 +16,6 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,15 +38,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.browser)
-
-
-def toc_pages() -> list[str]:
-    """Every page of the book, in `_toc.yml` order, as paths relative to the HTML root."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [chapter["file"] for chapter in part["chapters"]]
-    return [f"{file}.html" for file in files]
 
 
 def _missing_browser(reason: str) -> None:
@@ -80,15 +70,13 @@ def browser(chromium_path: str):
         browser.close()
 
 
-def _scripts_dir() -> Path:
-    return Path(sys.executable).parent
-
-
 @pytest.fixture(scope="session")
 def book_html(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The book built from the stored outputs, once per session, in a temporary folder."""
     out = tmp_path_factory.mktemp("book")
-    jupyter_book = shutil.which("jupyter-book", path=str(_scripts_dir())) or "jupyter-book"
+    jupyter_book = (
+        shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
+    )
     build = subprocess.run(
         [jupyter_book, "build", str(ROOT), "--path-output", str(out)],
         capture_output=True,

@@ -9,11 +9,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from book_toc import toc_files
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from .conftest import toc_pages
-
-PAGES = toc_pages()
+PAGES = [f"{file}.html" for file in toc_files()]
 
 UNTYPESET_MATH = r"""() => {
   const text = document.querySelector("article").innerText;
