@@ -1,5 +1,6 @@
 """Unit tests of the tolerant notebook comparison (nbval_tolerance, beside the conftest)."""
 
+import math
 import textwrap
 from pathlib import Path
 
@@ -43,6 +44,11 @@ def test_numbers_near_zero_have_an_absolute_floor():
     assert not texts_match("rel. error 3.1e-08", "rel. error 9.7e-08", rtol=0.02, atol=0)
 
 
+def test_a_column_may_change_width_but_not_its_lines():
+    assert texts_match("p [0.54  0.505]", "p [0.545 0.507]", rtol=0.02, atol=0)
+    assert not texts_match("a 1\nb 2", "a 1 b 2", rtol=0.02, atol=0)
+
+
 def test_digits_inside_names_and_separators_are_compared_exactly():
     assert not texts_match("dtype bf16", "dtype bf17", rtol=0.5, atol=1)
     assert texts_match("1,797 images", "1,800 images", rtol=0.02, atol=0)
@@ -74,8 +80,9 @@ def test_text_and_glued_values_are_compared_with_the_tolerance(mime_type, adopte
     assert result == (stored if adopted else printed)
 
 
-def write_notebook(folder: Path, stored: str, printed: str) -> Path:
+def write_notebook(folder: Path, stored: str, printed: str, tags: tuple[str, ...] = ()) -> Path:
     cell = nbformat.v4.new_code_cell(f"print({printed!r})", execution_count=1)
+    cell.metadata["tags"] = list(tags)
     cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=stored + "\n")]
     path = folder / "tolerance.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
@@ -93,3 +100,29 @@ def test_nbval_run_uses_the_tolerance(pytester, monkeypatch, options, passes):
     pytester.makeini(textwrap.dedent("[pytest]\naddopts = -p nbval_tolerance\n"))
     result = pytester.runpytest_subprocess("--nbval", "--nbval-current-env", *options)
     assert result.ret == (0 if passes else 1), result.stdout.str()
+
+
+@pytest.mark.parametrize(("options", "passes"), [([], False), (["--nbval-rtol=0.02"], True)])
+def test_a_cell_tagged_numbers_depend_on_bits_is_compared_with_numbers_masked(
+    pytester, monkeypatch, options, passes
+):
+    """Self-play drew other games: 5 lines where 7 are stored; strict fails, tolerant masks."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    stored, printed = "agent first: 7 lines, W/D/L 0/7/0", "agent first: 5 lines, W/D/L 0/5/0"
+    write_notebook(pytester.path, stored, printed, tags=("numbers-depend-on-bits",))
+    pytester.makeini(textwrap.dedent("[pytest]\naddopts = -p nbval_tolerance\n"))
+    result = pytester.runpytest_subprocess("--nbval", "--nbval-current-env", *options)
+    assert result.ret == (0 if passes else 1), result.stdout.str()
+
+
+def test_masked_numbers_keep_the_text_and_the_count_of_numbers():
+    # What a cell tagged numbers-depend-on-bits gets under --nbval-rtol: rtol = inf.
+    assert texts_match(
+        "agent first: 7 lines, W/D/L 0/7/0",
+        "agent first: 5 lines, W/D/L 0/5/0",
+        rtol=math.inf,
+        atol=0,
+    )
+    assert texts_match("second: 127 lines", "second:  89 lines", rtol=math.inf, atol=0)
+    assert not texts_match("7 lines", "7 games", rtol=math.inf, atol=0)
+    assert not texts_match("7 lines", "7 lines, 2 lost", rtol=math.inf, atol=0)
