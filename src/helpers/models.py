@@ -205,6 +205,7 @@ class DecoderTransformer(nn.Module):
         self.ln_f = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, vocab_size, bias=False)
         self.head.weight = self.tok_emb.weight  # weight tying (Press & Wolf, 2017)
+        self.apply(_init_gpt_style)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Logits of shape ``(batch, time, vocab_size)`` for ids of shape ``(batch, time)``."""
@@ -216,6 +217,16 @@ class DecoderTransformer(nn.Module):
         positions = torch.arange(time, device=tokens.device)
         x = self.drop(self.tok_emb(tokens) + self.pos_emb(positions))
         return self.head(self.ln_f(self.blocks(x)))
+
+
+def _init_gpt_style(module: nn.Module) -> None:
+    # GPT-2's initialization: N(0, 0.02) weights and zero biases for linear layers and
+    # embeddings. PyTorch's default N(0, 1) embedding, shared with the output head, would
+    # start with logits of standard deviation about sqrt(d_model) and train far more slowly.
+    if isinstance(module, (nn.Linear, nn.Embedding)):
+        nn.init.normal_(module.weight, mean=0.0, std=0.02)
+    if isinstance(module, nn.Linear) and module.bias is not None:
+        nn.init.zeros_(module.bias)
 
 
 def next_token_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
