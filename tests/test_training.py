@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,10 +14,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from helpers import Trainer, accuracy, seed_everything
-from helpers.training import CHECKPOINT_NAME
-
-HERE = Path(__file__).parent
+from helpers import Trainer, accuracy, seed_everything, training
+from helpers.distributed import torchrun
+from helpers.training import CHECKPOINT_NAME, NONFINITE_CHECK_EVERY, CheckpointError
 
 
 def make_data(n: int = 96, features: int = 8, classes: int = 3) -> TensorDataset:
@@ -123,6 +121,78 @@ def test_nan_loss_names_the_step():
         trainer.fit(DataLoader(data, batch_size=16), epochs=1)
 
 
+def count_trainer_reads(monkeypatch) -> list[str]:
+    """A list that grows each time helpers.training reads tensor values back to Python."""
+    reads = []
+    for name in ("item", "tolist"):
+        original = getattr(torch.Tensor, name)
+
+        def counted(tensor: torch.Tensor, original=original, name=name):
+            if sys._getframe(1).f_code.co_filename == training.__file__:
+                reads.append(name)
+            return original(tensor)
+
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    return reads
+
+
+def test_nan_loss_is_caught_within_a_check_interval_without_reading_every_step(monkeypatch):
+    """The loss is read back every NONFINITE_CHECK_EVERY steps, not once per step."""
+    seed_everything(0)
+    X = torch.randn(4 * NONFINITE_CHECK_EVERY, 8)
+    X[2, 0] = float("nan")  # step 3 of an epoch of 4 * NONFINITE_CHECK_EVERY steps
+    data = TensorDataset(X, torch.zeros(len(X), dtype=torch.long))
+    trainer = make_trainer()
+    reads = count_trainer_reads(monkeypatch)
+    with pytest.raises(FloatingPointError, match=r"loss became nan at epoch 1, step 3:"):
+        trainer.fit(DataLoader(data, batch_size=1), epochs=1)
+    assert trainer.step == NONFINITE_CHECK_EVERY  # stopped at the first check
+    assert len(reads) == 1  # the check's one read of the window
+
+
+def test_a_finite_epoch_reads_the_device_a_few_times_not_every_step(monkeypatch):
+    seed_everything(0)
+    data = TensorDataset(torch.randn(256, 8), torch.zeros(256, dtype=torch.long))
+    reads = count_trainer_reads(monkeypatch)
+    make_trainer().fit(DataLoader(data, batch_size=1), epochs=1)
+    # one read of the window every NONFINITE_CHECK_EVERY steps (the last at the epoch's end)
+    assert len(reads) == 256 // NONFINITE_CHECK_EVERY
+
+
+def write_one_epoch_checkpoint(folder: Path) -> Path:
+    seed_everything(0)
+    make_trainer(checkpoint_dir=folder).fit(DataLoader(make_data(), batch_size=32), epochs=1)
+    return folder / CHECKPOINT_NAME
+
+
+def test_a_truncated_checkpoint_names_the_file_and_what_to_do(tmp_path):
+    path = write_one_epoch_checkpoint(tmp_path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match=r"cannot read the checkpoint .*last\.pt.*delete"):
+        make_trainer(checkpoint_dir=tmp_path).fit(DataLoader(make_data(), batch_size=32), epochs=2)
+
+
+def test_a_file_that_is_not_a_checkpoint_names_the_file(tmp_path):
+    (tmp_path / CHECKPOINT_NAME).write_text("not a checkpoint")
+    with pytest.raises(CheckpointError, match=r"cannot read the checkpoint .*last\.pt"):
+        make_trainer(checkpoint_dir=tmp_path).fit(DataLoader(make_data(), batch_size=32), epochs=2)
+
+
+def test_a_checkpoint_of_another_model_names_the_file_and_what_to_do(tmp_path):
+    write_one_epoch_checkpoint(tmp_path)
+    model = nn.Linear(8, 3)
+    trainer = Trainer(
+        model,
+        torch.optim.Adam(model.parameters()),
+        nn.CrossEntropyLoss(),
+        device="cpu",
+        checkpoint_dir=tmp_path,
+        progress=False,
+    )
+    with pytest.raises(CheckpointError, match=r"last\.pt does not fit this model.*delete"):
+        trainer.fit(DataLoader(make_data(), batch_size=32), epochs=2)
+
+
 def test_mismatched_input_shape_is_a_clear_error():
     seed_everything(0)
     data = TensorDataset(torch.randn(32, 5), torch.zeros(32, dtype=torch.long))
@@ -171,27 +241,32 @@ def test_progress_bar_is_one_final_line(capsys):
     assert final.startswith("epochs: 100%") and "3/3" in final and "loss=" in final
 
 
-@pytest.mark.skipif(
-    shutil.which("torchrun") is None and not (Path(sys.executable).parent / "torchrun").exists(),
-    reason="torchrun is not installed",
-)
+TORCHRUN_MISSING = not (Path(sys.executable).parent / "torchrun").exists()
+
+
+@pytest.mark.skipif(TORCHRUN_MISSING, reason="torchrun is not installed")
 def test_two_process_torchrun_matches_one_process(tmp_path):
     """DDP over 2 CPU processes (gloo) on half-batches equals 1 process on the global batch."""
-    torchrun = Path(sys.executable).parent / "torchrun"
-    script = HERE / "ddp_train.py"
-    single = tmp_path / "single.json"
-    double = tmp_path / "double.json"
+    single, double = tmp_path / "single.json", tmp_path / "double.json"
     env = {**os.environ, "BOOK_DEVICE": "cpu", "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, str(script), str(single)], check=True, env=env, timeout=300)
-    subprocess.run(
-        [str(torchrun), "--standalone", "--nproc_per_node=2", str(script), str(double)],
-        check=True,
-        env=env,
-        timeout=300,
-        capture_output=True,
-    )
+    command = [sys.executable, "-m", "helpers.distributed", str(single)]
+    subprocess.run(command, check=True, env=env, timeout=300)
+    result = torchrun(["-m", "helpers.distributed", str(double)])
+    assert result.returncode == 0, result.stderr
     one, two = json.loads(single.read_text()), json.loads(double.read_text())
     assert two["world_size"] == 2 and one["world_size"] == 1
-    assert len(one["losses"]) == len(two["losses"]) == 4
+    assert len(one["losses"]) == len(two["losses"]) == 5
     for a, b in zip(one["losses"], two["losses"], strict=True):
         assert math.isclose(a, b, rel_tol=1e-5), (one["losses"], two["losses"])
+
+
+@pytest.mark.skipif(TORCHRUN_MISSING, reason="torchrun is not installed")
+def test_a_nan_in_one_process_stops_every_process_with_the_same_error(tmp_path):
+    """Process 1 meets the NaN; process 0 must not wait in an all-reduce until it times out."""
+    out = tmp_path / "nan.json"
+    # the process group's own timeout is 30 minutes
+    result = torchrun(["-m", "helpers.distributed", str(out), "--nan-in-process", "1"], timeout=120)
+    assert result.returncode != 0
+    errors = [Path(f"{out}.rank{rank}.err").read_text() for rank in (0, 1)]
+    assert errors[0] == errors[1]
+    assert errors[0].startswith("loss became nan at epoch 1, step 1 in process 1 of 2:")

@@ -11,9 +11,10 @@ ranking metrics, bias and matrix-factorization models), ``games`` (tic-tac-toe a
 from .models import MLP
 from .plotting import LiveCurves, plot_history, use_book_style
 from .runtime import environment_summary, get_device, seed_everything
-from .training import Trainer, accuracy
+from .training import CheckpointError, Trainer, accuracy
 
 __all__ = [
+    "CheckpointError",
     "LiveCurves",
     "MLP",
     "Trainer",

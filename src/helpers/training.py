@@ -10,6 +10,12 @@ device, runs the forward pass under bf16 autocast on CUDA, clips gradients, show
 bar, keeps a history of metrics, stops early, writes checkpoints atomically and resumes them
 exactly, stops with a clear error on a non-finite loss, and trains data-parallel when launched
 under ``torchrun``.
+
+The running loss stays on the device: reading a number back from a GPU (``loss.item()``) waits
+for all queued work, and once per step that stalls a GPU on small models. The loop reads it
+back every :data:`NONFINITE_CHECK_EVERY` steps and at the end of each epoch, when it also checks
+whether any loss since the last check was not finite; under ``torchrun`` every process takes
+part in that check, so that all of them stop with the same error.
 """
 
 from __future__ import annotations
@@ -38,6 +44,15 @@ History = dict[str, list[float]]
 EpochCallback = Callable[[int, History], None]
 
 CHECKPOINT_NAME = "last.pt"
+
+NONFINITE_CHECK_EVERY = 64
+"""Optimizer steps between two checks for a non-finite loss (each check reads the device)."""
+
+_NO_STEP = 2**40  # "no non-finite loss yet": beyond any step (times world size, fits int64)
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be resumed: unreadable, or written for another model."""
 
 
 def accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -168,47 +183,87 @@ class Trainer:
 
     def _train_epoch(self, loader: DataLoader) -> float:
         self.net.train()
+        # The last steps' losses stay on the device until the next check reads them at once.
+        window: list[torch.Tensor] = []
+        sizes: list[int] = []  # the batch size of each loss in the window
         total, count = 0.0, 0
         for inputs, targets in loader:
             inputs, targets = self._to_device(inputs), self._to_device(targets)
             with self._autocast():
                 outputs = self._forward(inputs)
                 loss = self._loss(outputs, targets)
-            value = loss.item()
-            if not math.isfinite(value):
-                raise FloatingPointError(
-                    f"loss became {value} at epoch {self.epoch + 1}, step {self.step + 1}: lower "
-                    "the learning rate, clip gradients (max_grad_norm) or check the inputs for NaN"
-                )
+            window.append(loss.detach())
+            sizes.append(len(targets))
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if self.max_grad_norm is not None:
                 nn.utils.clip_grad_norm_(self.net.parameters(), self.max_grad_norm)
             self.optimizer.step()
             self.step += 1
-            total += value * len(targets)
             count += len(targets)
+            if len(sizes) == NONFINITE_CHECK_EVERY:
+                total = self._check_window(window, sizes, total)
+                window, sizes = [], []
         if count == 0:
             raise ValueError("the training loader yielded no batches: is the dataset empty?")
+        if sizes:
+            total = self._check_window(window, sizes, total)
         return self._global_mean(total, count)
+
+    def _check_window(self, window: list[torch.Tensor], sizes: list[int], total: float) -> float:
+        """Read the window's losses, raise if one is not finite, and add them to ``total``.
+
+        Under torchrun every process checks at the same step; the earliest non-finite loss of
+        any process is reported, by every process alike.
+        """
+        values = torch.stack(window).tolist()  # the one read-back of the window
+        first = next((i for i, value in enumerate(values) if not math.isfinite(value)), None)
+        step = _NO_STEP if first is None else self.step - len(sizes) + 1 + first
+        rank, value = self.rank, None if first is None else values[first]
+        if self.distributed:
+            key = torch.tensor(step * self.world_size + self.rank, device=self.device)
+            dist.all_reduce(key, op=dist.ReduceOp.MIN)
+            step, rank = divmod(int(key.item()), self.world_size)
+            if step != _NO_STEP:
+                mine = value if rank == self.rank else 0.0
+                shared = torch.tensor(mine, dtype=torch.float64, device=self.device)
+                dist.all_reduce(shared)
+                value = shared.item()
+        if step != _NO_STEP:
+            where = f" in process {rank} of {self.world_size}" if self.distributed else ""
+            raise FloatingPointError(
+                f"loss became {value} at epoch {self.epoch + 1}, step {step}{where}: lower the "
+                "learning rate, clip gradients (max_grad_norm) or check the inputs for NaN"
+            )
+        for value, size in zip(values, sizes, strict=True):
+            total += value * size  # in order, as the loss of each step was read before
+        return total
 
     @torch.no_grad()
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
         """Mean loss and metrics over ``loader``, weighted by batch size."""
         self.net.eval()
-        sums: dict[str, float] = {"loss": 0.0, **{name: 0.0 for name in self.metrics}}
-        count = 0
+        # Per-batch values stay on the device and are read back once, at the end.
+        values: dict[str, list[torch.Tensor]] = {name: [] for name in ("loss", *self.metrics)}
+        sizes: list[int] = []
         for inputs, targets in loader:
             inputs, targets = self._to_device(inputs), self._to_device(targets)
             with self._autocast():
                 outputs = self._forward(inputs)
-                sums["loss"] += self._loss(outputs, targets).item() * len(targets)
+                values["loss"].append(self._loss(outputs, targets).detach())
             for name, metric in self.metrics.items():
-                sums[name] += float(metric(outputs.float(), targets)) * len(targets)
-            count += len(targets)
-        if count == 0:
+                values[name].append(torch.as_tensor(metric(outputs.float(), targets)))
+            sizes.append(len(targets))
+        if not sizes:
             raise ValueError("the evaluation loader yielded no batches: is the dataset empty?")
-        return {name: total / count for name, total in sums.items()}
+        means = {}
+        for name, batch_values in values.items():
+            total = 0.0
+            read = torch.stack([v.to(self.device, torch.float64) for v in batch_values]).tolist()
+            for value, size in zip(read, sizes, strict=True):
+                total += value * size
+            means[name] = total / sum(sizes)
+        return means
 
     @torch.no_grad()
     def predict(self, loader: DataLoader) -> torch.Tensor:
@@ -344,12 +399,35 @@ class Trainer:
         os.replace(tmp, path)
 
     def load_checkpoint(self, path: str | os.PathLike[str]) -> None:
-        """Restore a checkpoint written by :meth:`save_checkpoint` (loaded with weights_only)."""
-        state = torch.load(path, map_location=self.device, weights_only=True)
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.scheduler is not None and state["scheduler"] is not None:
-            self.scheduler.load_state_dict(state["scheduler"])
+        """Restore a checkpoint written by :meth:`save_checkpoint` (loaded with weights_only).
+
+        Raises:
+            FileNotFoundError: there is no file at ``path``.
+            CheckpointError: the file is truncated, corrupt or not a checkpoint, or it was
+                written for another model or optimizer; the message names the file.
+        """
+        path = Path(path)
+        advice = f"delete {path} to start afresh, or give the Trainer another checkpoint_dir"
+        if not path.is_file():
+            raise FileNotFoundError(f"no checkpoint at {path}")
+        try:
+            state = torch.load(path, map_location=self.device, weights_only=True)
+        except Exception as error:  # noqa: BLE001 (truncated, corrupt, or a foreign pickle)
+            raise CheckpointError(
+                f"cannot read the checkpoint {path}: it is truncated, corrupt or not a "
+                f"checkpoint of helpers.Trainer ({type(error).__name__}); {advice}"
+            ) from error
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            if self.scheduler is not None and state["scheduler"] is not None:
+                self.scheduler.load_state_dict(state["scheduler"])
+        except (KeyError, RuntimeError, TypeError, ValueError) as error:
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise CheckpointError(
+                f"the checkpoint {path} does not fit this model and optimizer, so it was "
+                f"written for another one ({type(error).__name__}: {first_line}); {advice}"
+            ) from error
         self.epoch, self.step = state["epoch"], state["step"]
         self.history = {key: list(values) for key, values in state["history"].items()}
         stopping = state["early_stopping"]
