@@ -15,8 +15,10 @@ process and several can be compared. The chapter "Efficient and distributed trai
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -41,14 +43,30 @@ def torchrun(
     """Run ``torchrun --standalone --nproc_per_node=nproc ARGS`` on the CPU; its output as text.
 
     Each process gets one thread (``OMP_NUM_THREADS=1``) and ``BOOK_DEVICE=cpu``. The call
-    does not raise when the run fails: look at ``returncode`` and ``stderr``.
+    does not raise when the run fails: look at ``returncode`` and ``stderr``. A run still going
+    after ``timeout`` seconds is killed, workers included, and ``TimeoutExpired`` raised.
     """
     launcher = Path(sys.executable).parent / "torchrun"
     if not launcher.exists():
         raise FileNotFoundError(f"torchrun is not installed next to {sys.executable}")
     env = {**os.environ, "BOOK_DEVICE": "cpu", "OMP_NUM_THREADS": "1"}
     command = [str(launcher), "--standalone", f"--nproc_per_node={nproc}", *args]
-    return subprocess.run(command, env=env, timeout=timeout, capture_output=True, text=True)
+    # A session of its own, so that a run past its timeout is killed with all its workers
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def digits_data(nan_row: int | None = None) -> TensorDataset:
@@ -78,18 +96,23 @@ def train_digits(output: str | os.PathLike[str], epochs: int, nan_in_process: in
         device="cpu",
         progress=False,
     )
-    data = digits_data(nan_in_process)
+    loader = DataLoader(digits_data(nan_in_process), batch_size=GLOBAL_BATCH, drop_last=True)
+    error = None
     try:
-        loader = DataLoader(data, batch_size=GLOBAL_BATCH, drop_last=True)
-        history = trainer.fit(loader, epochs=epochs)
-    except FloatingPointError as error:
-        Path(f"{output}.rank{trainer.rank}.err").write_text(str(error))
-        cleanup_distributed()
-        raise
-    if trainer.rank == 0:
-        result = {"world_size": trainer.world_size, "losses": history["loss"]}
-        Path(output).write_text(json.dumps(result))
+        losses = trainer.fit(loader, epochs=epochs)["loss"]
+    except FloatingPointError as caught:
+        error = str(caught)
+    rank, world_size = trainer.rank, trainer.world_size
+    # The DistributedDataParallel wrapper must be gone before its process group is: a process
+    # that destroys the group first may hang in the wrapper's destructor at exit.
+    del trainer
+    gc.collect()
     cleanup_distributed()
+    if error is not None:
+        Path(f"{output}.rank{rank}.err").write_text(error)
+        raise FloatingPointError(error)
+    if rank == 0:
+        Path(output).write_text(json.dumps({"world_size": world_size, "losses": losses}))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -423,10 +423,13 @@ class Trainer:
             if self.scheduler is not None and state["scheduler"] is not None:
                 self.scheduler.load_state_dict(state["scheduler"])
         except (KeyError, RuntimeError, TypeError, ValueError) as error:
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            # PyTorch's first line is a heading ("Error(s) in loading state_dict for MLP:");
+            # the first specific line (a size mismatch, a missing key) says more
+            lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+            detail = lines[1] if len(lines) > 1 else (lines[0] if lines else "")
             raise CheckpointError(
                 f"the checkpoint {path} does not fit this model and optimizer, so it was "
-                f"written for another one ({type(error).__name__}: {first_line}); {advice}"
+                f"written for another one ({type(error).__name__}: {detail}); {advice}"
             ) from error
         self.epoch, self.step = state["epoch"], state["step"]
         self.history = {key: list(values) for key, values in state["history"].items()}
@@ -482,6 +485,11 @@ def _set_rng_state(state: Mapping[str, Any]) -> None:
 
 
 def cleanup_distributed() -> None:
-    """Leave the process group (call once at the end of a torchrun script)."""
+    """Leave the process group (call once at the end of a torchrun script).
+
+    Every process waits for the others first, so that none tears the group down while another
+    still uses it.
+    """
     if dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
