@@ -6,7 +6,8 @@ accumulation and activation checkpointing on the book's folk-tune Transformer; c
 chapter's budget, so it is measured here. Random token ids of the chapter's shape stand in for
 the tunes (the cost does not depend on which ids they are). For each technique it prints the
 median time per step over ``--repeats`` runs of ``--steps`` steps (after one warm-up run, which
-for ``compile`` includes the compilation, printed separately) and the activation memory.
+for ``compile`` includes the compilation, printed separately), the activation memory, and the
+loss after ``--steps`` steps from the same initial weights.
 
     python benchmarks/efficient_training.py                 # CUDA if present, else CPU
     python benchmarks/efficient_training.py --no-compile    # skip torch.compile
@@ -44,28 +45,33 @@ def main() -> None:
     base = DecoderTransformer(VOCAB, BLOCK, d_model=64, n_heads=4, n_layers=2).to(device)
     checkpointed = copy.deepcopy(base)
     checkpointed.blocks = torch.nn.Sequential(*(Checkpointed(b) for b in checkpointed.blocks))
+    # Each technique trains its own copy of the same initial weights
     variants = {
-        "fp32": (base, {}),
-        "bf16 autocast": (base, {"bf16": True}),
-        "accumulation x4": (base, {"accumulation": 4}),
+        "fp32": (copy.deepcopy(base), {}),
+        "bf16 autocast": (copy.deepcopy(base), {"bf16": True}),
+        "accumulation x4": (copy.deepcopy(base), {"accumulation": 4}),
         "checkpointing": (checkpointed, {}),
     }
     if not args.no_compile:
         variants["torch.compile"] = (torch.compile(copy.deepcopy(base)), {})
 
     print(f"DecoderTransformer d64 x2 layers, batch {BATCH}x{BLOCK}, device {device}")
-    print(f"{'technique':<18}{'ms/step (median)':>18}{'activations MB':>16}")
+    print(f"{'technique':<18}{'ms/step (median)':>18}{'activations MB':>16}{'loss':>10}")
     for name, (model, options) in variants.items():
+        # Warm-up, from the initial weights: its last loss is the one compared
         start = time.perf_counter()
-        warm = measure_steps(copy.deepcopy(model), inputs, targets, next_token_loss, 1, **options)
+        first = measure_steps(
+            copy.deepcopy(model), inputs, targets, next_token_loss, args.steps, **options
+        )
         if name == "torch.compile":
-            print(f"  (first step, compiling included: {time.perf_counter() - start:.1f} s)")
+            print(f"  (first run, compiling included: {time.perf_counter() - start:.1f} s)")
         runs = [
             measure_steps(model, inputs, targets, next_token_loss, args.steps, **options)
             for _ in range(args.repeats)
         ]
         per_step = statistics.median(run.seconds for run in runs) / args.steps * 1e3
-        print(f"{name:<18}{per_step:>18.2f}{warm.saved_bytes / 1e6:>16.2f}")
+        megabytes = first.saved_bytes / 1e6
+        print(f"{name:<18}{per_step:>18.2f}{megabytes:>16.2f}{first.loss:>10.4f}")
 
 
 if __name__ == "__main__":
