@@ -15,7 +15,6 @@ from helpers.serving import (
     create_app,
     generate_batch,
     load_ngram,
-    next_distributions,
     save_ngram,
 )
 
@@ -71,9 +70,10 @@ def test_model_file_errors(model, vocab, tmp_path) -> None:
 
 
 def test_next_distributions_equal_the_models(model, vocab) -> None:
+    """A batch of contexts of mixed lengths gives each context's own distribution."""
     ids = vocab.encode(TUNES[1]).tolist()
     contexts = [[], ids[:1], ids[:2], ids[:7], [vocab.end, *ids[:3]]]
-    probs = next_distributions(model, contexts)
+    probs = model.next_distributions(contexts)
     for row, context in zip(probs, contexts, strict=True):
         assert np.array_equal(row, model.next_distribution(context))
 

@@ -270,3 +270,9 @@ def test_a_nan_in_one_process_stops_every_process_with_the_same_error(tmp_path):
     errors = [Path(f"{out}.rank{rank}.err").read_text() for rank in (0, 1)]
     assert errors[0] == errors[1]
     assert errors[0].startswith("loss became nan at epoch 1, step 1 in process 1 of 2:")
+
+
+def test_close_without_torchrun_keeps_the_model_and_does_nothing():
+    trainer = make_trainer()
+    trainer.close()
+    assert trainer.net is trainer.model

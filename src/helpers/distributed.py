@@ -15,7 +15,6 @@ process and several can be compared. The chapter "Efficient and distributed trai
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import signal
@@ -31,7 +30,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from .data import load_digits_split
 from .models import MLP
 from .runtime import seed_everything
-from .training import Trainer, cleanup_distributed
+from .training import Trainer
 
 GLOBAL_BATCH = 64
 """Rows per optimizer step, over all processes together."""
@@ -103,11 +102,7 @@ def train_digits(output: str | os.PathLike[str], epochs: int, nan_in_process: in
     except FloatingPointError as caught:
         error = str(caught)
     rank, world_size = trainer.rank, trainer.world_size
-    # The DistributedDataParallel wrapper must be gone before its process group is: a process
-    # that destroys the group first may hang in the wrapper's destructor at exit.
-    del trainer
-    gc.collect()
-    cleanup_distributed()
+    trainer.close()
     if error is not None:
         Path(f"{output}.rank{rank}.err").write_text(error)
         raise FloatingPointError(error)

@@ -102,21 +102,57 @@ class CharNGram:
 
         Only the last ``n - 1`` ids of ``context`` matter; a shorter one uses fewer orders.
         """
+        return self.next_distributions([context])[0]
+
+    def next_distributions(self, contexts: Sequence[Sequence[int]]) -> np.ndarray:
+        """:meth:`next_distribution` of every context at once: ``(len(contexts), vocab_size)``.
+
+        Contexts may differ in length; each row is what that context alone gives.
+        """
         self._fitted()
-        V = self.vocab_size
-        context = self._check(context, V)
-        context = context[max(0, len(context) - (self.n - 1)) :]
+        V, width = self.vocab_size, self.n - 1
+        kept = [self._check(context, V) for context in contexts]
+        kept = [context[max(0, len(context) - width) :] for context in kept]
+        lengths = np.array([len(context) for context in kept], dtype=np.int64)
+        ctx = np.zeros((len(kept), width), dtype=np.int64)  # right-aligned, zero-padded
+        for row, context in enumerate(kept):
+            if len(context):
+                ctx[row, width - len(context) :] = context
         beta = self.alpha * V
-        probs = np.full(V, 1.0 / V)
+        probs = np.full((len(kept), V), 1.0 / V)
         tokens = np.arange(V, dtype=np.int64)
-        for k in range(1, len(context) + 2):
-            h = 0
-            for token in context[len(context) - k + 1 :]:
-                h = h * V + int(token)
-            seen = _lookup(self._grams[k - 1], h * V + tokens)
-            total = _lookup(self._contexts[k - 1], np.array([h]))[0]
-            probs = (seen + beta * probs) / (total + beta)
+        for k in range(1, width + 2):
+            rows = np.flatnonzero(lengths >= k - 1)  # contexts long enough for order k
+            if rows.size == 0:
+                break
+            h = np.zeros(rows.size, dtype=np.int64)
+            for j in range(width - (k - 1), width):
+                h = h * V + ctx[rows, j]
+            seen = _lookup(self._grams[k - 1], h[:, None] * V + tokens)
+            total = _lookup(self._contexts[k - 1], h)
+            probs[rows] = (seen + beta * probs[rows]) / (total[:, None] + beta)
         return probs
+
+    def count_tables(self) -> dict[str, np.ndarray]:
+        """The fitted counts as named int64 arrays, to save (see :meth:`from_count_tables`)."""
+        self._fitted()
+        tables = {}
+        for k, (grams, contexts) in enumerate(zip(self._grams, self._contexts, strict=True), 1):
+            tables[f"grams{k}.codes"], tables[f"grams{k}.counts"] = grams
+            tables[f"contexts{k}.codes"], tables[f"contexts{k}.counts"] = contexts
+        return {name: np.ascontiguousarray(a, dtype=np.int64) for name, a in tables.items()}
+
+    @classmethod
+    def from_count_tables(
+        cls, n: int, alpha: float, vocab_size: int, tables: dict[str, np.ndarray]
+    ) -> CharNGram:
+        """A fitted model from the arrays of :meth:`count_tables` (``KeyError``: one is missing)."""
+        model = cls(n, alpha)
+        model.vocab_size = vocab_size
+        for k in range(1, n + 1):
+            model._grams.append((tables[f"grams{k}.codes"], tables[f"grams{k}.counts"]))
+            model._contexts.append((tables[f"contexts{k}.codes"], tables[f"contexts{k}.counts"]))
+        return model
 
     def log2_probs(self, ids: np.ndarray) -> np.ndarray:
         """``log2 P(ids[i] | ids[max(0, i - n + 1) : i])`` for every position ``i``.

@@ -36,7 +36,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
 
 from .data.folk_tunes import CharVocab
-from .ngram import CharNGram, _lookup
+from .ngram import CharNGram
 
 MODEL_PATH_ENV = "BOOK_SERVING_MODEL"
 """The environment variable that holds the model file's path for :func:`app_from_env`."""
@@ -60,15 +60,9 @@ def save_ngram(path: str | Path, model: CharNGram, vocab: CharVocab) -> Path:
     Raises:
         ValueError: if the model is not fitted or its vocabulary size is not ``len(vocab)``.
     """
-    if not model._grams:
-        raise ValueError("the model is not fitted; call fit() first")
+    tensors = model.count_tables()  # a ValueError if the model is not fitted
     if model.vocab_size != len(vocab):
         raise ValueError(f"the model has {model.vocab_size} tokens but the vocabulary {len(vocab)}")
-    tensors = {}
-    for k, (grams, contexts) in enumerate(zip(model._grams, model._contexts, strict=True), 1):
-        tensors[f"grams{k}.codes"], tensors[f"grams{k}.counts"] = grams
-        tensors[f"contexts{k}.codes"], tensors[f"contexts{k}.counts"] = contexts
-    tensors = {name: np.ascontiguousarray(a, dtype=np.int64) for name, a in tensors.items()}
     metadata = {
         "format": _FORMAT,
         "n": str(model.n),
@@ -99,47 +93,13 @@ def load_ngram(path: str | Path) -> tuple[CharNGram, CharVocab]:
     if metadata.get("format") != _FORMAT:
         raise ValueError(f"{path} is not a {_FORMAT} file")
     vocab = CharVocab(json.loads(metadata["chars"]))
-    model = CharNGram(int(metadata["n"]), float(metadata["alpha"]))
-    model.vocab_size = len(vocab)
-    for k in range(1, model.n + 1):
-        model._grams.append((tensors[f"grams{k}.codes"], tensors[f"grams{k}.counts"]))
-        model._contexts.append((tensors[f"contexts{k}.codes"], tensors[f"contexts{k}.counts"]))
+    model = CharNGram.from_count_tables(
+        int(metadata["n"]), float(metadata["alpha"]), len(vocab), tensors
+    )
     return model, vocab
 
 
 # ------------------------------------------------------------------------------ generation
-
-
-def next_distributions(model: CharNGram, contexts: Sequence[Sequence[int]]) -> np.ndarray:
-    """``model.next_distribution`` of every context at once: an array ``(len(contexts), V)``.
-
-    Contexts may differ in length; each row is computed with the same operations as
-    :meth:`CharNGram.next_distribution`, so it equals that method's result exactly.
-    """
-    if not model._grams:
-        raise ValueError("the model is not fitted; call fit() first")
-    V, width = model.vocab_size, model.n - 1
-    lengths = np.array([min(len(c), width) for c in contexts], dtype=np.int64)
-    ctx = np.zeros((len(contexts), width), dtype=np.int64)
-    for row, (context, length) in enumerate(zip(contexts, lengths, strict=True)):
-        if length:
-            ctx[row, width - length :] = np.asarray(context[-length:], dtype=np.int64)
-    if ctx.size and (ctx.min() < 0 or ctx.max() >= V):
-        raise ValueError(f"ids must lie in 0..{V - 1}")
-    beta = model.alpha * V
-    probs = np.full((len(contexts), V), 1.0 / V)
-    tokens = np.arange(V, dtype=np.int64)
-    for k in range(1, width + 2):
-        rows = np.flatnonzero(lengths >= k - 1)  # contexts long enough for order k
-        if rows.size == 0:
-            break
-        h = np.zeros(rows.size, dtype=np.int64)
-        for j in range(width - (k - 1), width):
-            h = h * V + ctx[rows, j]
-        seen = _lookup(model._grams[k - 1], h[:, None] * V + tokens)
-        total = _lookup(model._contexts[k - 1], h)
-        probs[rows] = (seen + beta * probs[rows]) / (total[:, None] + beta)
-    return probs
 
 
 class GenerateRequest(BaseModel):
@@ -196,7 +156,7 @@ def generate_batch(
     added = np.zeros(len(requests), dtype=np.int64)
     ended = np.zeros(len(requests), dtype=bool)
     while (active := np.flatnonzero(~ended & (added < limits))).size:
-        probs = next_distributions(model, [tokens[i][-model.n :] for i in active])
+        probs = model.next_distributions([tokens[i][-model.n :] for i in active])
         hot = temperatures[active] != 1.0  # as CharNGram.sample: T = 1 uses probs as they are
         if hot.any():
             logits = np.log(probs[hot]) / temperatures[active][hot, None]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 import math
 import os
 import random
@@ -374,6 +375,18 @@ class Trainer:
         if self.patience is None or self._best is None:
             return None
         return self.epoch - self._stale_epochs
+
+    def close(self) -> None:
+        """End a torchrun run: drop the DistributedDataParallel wrapper, then leave the group.
+
+        The wrapper must be gone before its process group: a process that destroys the group
+        first can hang in the wrapper's destructor at exit. Call once, at the end of the script;
+        without torchrun it does nothing.
+        """
+        if self.net is not self.model:
+            self.net = self.model
+            gc.collect()  # the wrapper's hooks make reference cycles
+        cleanup_distributed()
 
     # ----------------------------------------------------------------------------- checkpoints
     def save_checkpoint(self, path: str | os.PathLike[str]) -> None:
