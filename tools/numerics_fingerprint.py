@@ -28,6 +28,45 @@ def digest(array) -> str:
     return hashlib.sha256(np.ascontiguousarray(data).tobytes()).hexdigest()[:16]
 
 
+def optimizer_steps(make_optimizer) -> torch.Tensor:
+    """The weights of a small MLP after 10 steps of an optimizer on fixed data."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    inputs, labels = torch.randn(256, 64), torch.randint(0, 10, (256,))
+    optimizer = make_optimizer(model.parameters())
+    for _ in range(10):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(inputs), labels).backward()
+        optimizer.step()
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+def short_training(
+    model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor
+) -> torch.Tensor:
+    """The weights after 15 steps of fused Adam with gradient clipping, as the chapters train."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3, fused=True)
+    for _ in range(15):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(inputs), labels).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+class LastStep(torch.nn.Module):
+    """A recurrent layer over embedded tokens, classified from its last step."""
+
+    def __init__(self, cell: type[torch.nn.Module]) -> None:
+        super().__init__()
+        self.embed = torch.nn.Embedding(20, 16)
+        self.cell = cell(16, 32, batch_first=True)
+        self.head = torch.nn.Linear(32, 20)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.head(self.cell(self.embed(tokens))[0][:, -1])
+
+
 def print_fingerprints() -> None:
     """Hash each library's result; run in a process that loaded the libraries under the profile."""
     seed_everything(0)
@@ -37,6 +76,7 @@ def print_fingerprints() -> None:
     conv = torch.nn.Conv2d(3, 16, 3)
     image = torch.randn(8, 3, 28, 28)
     a, b = rng.standard_normal((200, 300)), rng.standard_normal((300, 100))
+    positive = torch.rand(10_000) * 3
     results = {
         "torch matmul (MKL)": x @ torch.randn(256, 128),
         "torch softmax, exp, sum (ATen)": torch.softmax(x, dim=1).exp().sum(dim=0),
@@ -46,6 +86,41 @@ def print_fingerprints() -> None:
         "numpy matmul (OpenBLAS)": a @ b,
         "scipy sgemm (OpenBLAS)": scipy.linalg.blas.sgemm(1.0, a.astype(np.float32), b),
     }
+    for name in ("exp", "log", "tanh", "sigmoid", "erf", "rsqrt", "sqrt"):
+        results[f"torch {name} (MKL VML or ATen)"] = getattr(torch, name)(positive)
+    results["torch sqrt in float64, rounded to float32"] = positive.double().sqrt().float()
+    optimizers = {
+        "SGD momentum": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9),
+        "Adam fused (the book's)": lambda p: torch.optim.Adam(p, lr=1e-2, fused=True),
+        "AdamW fused": lambda p: torch.optim.AdamW(p, lr=1e-2, fused=True),
+        "Adam unfused (torch.sqrt)": lambda p: torch.optim.Adam(p, lr=1e-2),
+    }
+    for name, make in optimizers.items():
+        results[f"10 steps of {name}"] = optimizer_steps(make)
+    tokens, targets = torch.randint(0, 20, (32, 30)), torch.randint(0, 20, (32,))
+    for cell in (torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU):
+        torch.manual_seed(0)
+        results[f"{cell.__name__} training, fused Adam"] = short_training(
+            LastStep(cell), tokens, targets
+        )
+    torch.manual_seed(0)
+    cnn = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 8, 3, padding=1),
+        torch.nn.BatchNorm2d(8),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(128, 10),
+    )
+    results["CNN + BatchNorm training, fused Adam"] = short_training(
+        cnn, torch.randn(64, 1, 8, 8), torch.randint(0, 10, (64,))
+    )
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(32, 4, 64, batch_first=True, dropout=0.0)
+    transformer = torch.nn.Sequential(layer, torch.nn.Flatten(), torch.nn.Linear(320, 10))
+    results["Transformer layer training, fused Adam"] = short_training(
+        transformer, torch.randn(16, 10, 32), torch.randint(0, 10, (16,))
+    )
     for name, value in results.items():
         print(f"{digest(value)}  {name}")
 

@@ -87,7 +87,7 @@ def measure_steps(
             f"accumulation must divide the batch of {len(inputs)} rows, got {accumulation}"
         )
     device = inputs.device
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     autocast = (
         torch.autocast(device_type=device.type, dtype=torch.bfloat16)
         if bf16

@@ -26,7 +26,9 @@ NUMERICS_PROFILES = ("portable", "native")
 PORTABLE_NUMERICS = {
     # PyTorch's BLAS is MKL. Its AVX2 and AVX-512 branches are reproducible only on Intel CPUs
     # (elsewhere MKL falls back to automatic dispatch); COMPATIBLE, SSE2 without the approximate
-    # rcpps/rsqrtps instructions, is the one branch that is the same on Intel and AMD.
+    # rcpps/rsqrtps instructions, is the one branch that is the same on Intel and AMD. It does
+    # not govern MKL's vector math: torch.sqrt stays vendor-dependent (DESIGN's traps), which is
+    # why the book's Adam is the fused one.
     "MKL_CBWR": "COMPATIBLE",
     # PyTorch's own vectorized kernels (elementwise ops, reductions, softmax) exist in DEFAULT,
     # AVX2 and AVX-512 builds and are picked by CPU; DEFAULT runs everywhere.
