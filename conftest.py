@@ -1,13 +1,27 @@
 """Session set-up shared by the unit tests and the notebook run (nbval)."""
 
+import os
+import sys
+from pathlib import Path
+
 import matplotlib.font_manager
 
 from helpers.runtime import apply_numerics_profile, get_device
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "tools"))
+import numerics_fingerprint  # noqa: E402
 
 pytest_plugins = ["nbval_tolerance", "pytester"]
 
 TOLERANT_RTOL = 0.02
 """The relative tolerance used, unless given, where stored outputs cannot be matched bit for bit."""
+
+STORED_FINGERPRINT = ROOT / "data" / "numerics_fingerprint.txt"
+"""The numerics fingerprint of the machine and profile that wrote the stored outputs."""
+
+REASON_VARIABLE = "BOOK_NOT_EXACT"
+"""How the pytest process tells its xdist workers why outputs cannot match ("" if they can)."""
 
 # Before any notebook kernel starts: every kernel inherits this environment, so NumPy, MKL,
 # oneDNN and OpenBLAS load in it with the profile's code paths (BOOK_NUMERICS, default portable).
@@ -15,25 +29,59 @@ NUMERICS = apply_numerics_profile()
 
 
 def why_not_exact() -> str | None:
-    """Why this run cannot reproduce the stored (portable, CPU) outputs bit for bit, if it can't."""
+    """Why this run cannot reproduce the stored outputs bit for bit, if it can't.
+
+    The bits match where this machine's numerics fingerprint, measured now under the same
+    profile and thread count, equals the one stored with the outputs.
+    """
     if NUMERICS != "portable":
         return "BOOK_NUMERICS=native, or a CPU that is not x86-64"
     device = get_device()
     if device.type != "cpu":
         return f"the notebooks run on {device.type}"
+    if not STORED_FINGERPRINT.exists():
+        return f"no stored fingerprint ({STORED_FINGERPRINT.relative_to(ROOT)})"
+    stored = numerics_fingerprint.read(STORED_FINGERPRINT)
+    differing = numerics_fingerprint.differences(stored, numerics_fingerprint.measure())
+    if differing:
+        return "this machine's numerics differ from those that wrote the outputs in: " + "; ".join(
+            differing
+        )
     return None
 
 
+def runs_notebooks(config) -> bool:
+    """Whether this session collects notebooks (so the fingerprint is worth measuring)."""
+    if not config.getoption("nbval"):
+        return False
+    chapters = ROOT / "chapters"
+    paths = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    return any(
+        p.suffix == ".ipynb" or p == chapters or chapters in p.parents or p in chapters.parents
+        for p in paths
+    )
+
+
 def pytest_configure(config):
-    """Compare numbers with a tolerance where bits cannot match and no tolerance was given."""
-    if config.getoption("nbval_rtol") is None and why_not_exact() is not None:
+    """Compare numbers with a tolerance where bits cannot match and no tolerance was given.
+
+    The pytest process decides (measuring the fingerprint once) and its xdist workers inherit
+    the decision through :data:`REASON_VARIABLE`.
+    """
+    if hasattr(config, "workerinput"):
+        reason = os.environ.get(REASON_VARIABLE) or None
+    else:
+        reason = why_not_exact() if runs_notebooks(config) else None
+        os.environ[REASON_VARIABLE] = reason or ""
+    config.book_not_exact = reason
+    if config.getoption("nbval_rtol") is None and reason is not None:
         config.option.nbval_rtol = TOLERANT_RTOL
 
 
 def pytest_report_header(config):
     rtol = config.getoption("nbval_rtol")
     comparison = "exactly" if rtol is None else f"with --nbval-rtol={rtol:g}"
-    reason = why_not_exact()
+    reason = config.book_not_exact
     return f"numerics: {NUMERICS}; notebook outputs compared {comparison}" + (
         f" ({reason})" if reason else ""
     )

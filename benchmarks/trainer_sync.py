@@ -45,7 +45,7 @@ def make_batches(steps: int, batch_size: int, device: torch.device) -> Batches:
 def hand_loop(batches: Batches, device: torch.device, read_every_step: bool) -> Callable[[], None]:
     """One epoch of a hand-written loop that reads the loss every step, or keeps it on device."""
     model = MLP(64, (64, 64), 10).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
     loss_fn = nn.CrossEntropyLoss()
 
     def epoch() -> None:
@@ -71,7 +71,7 @@ def trainer_loop(batches: Batches, device: torch.device) -> Callable[[], None]:
     model = MLP(64, (64, 64), 10)
     trainer = Trainer(
         model,
-        torch.optim.Adam(model.parameters(), lr=1e-3),
+        torch.optim.Adam(model.parameters(), lr=1e-3, fused=True),
         nn.CrossEntropyLoss(),
         device=device,
         bf16=False,

@@ -168,7 +168,10 @@ def test_trainer_fits_a_transformer_to_a_repeating_sequence():
     loader = make_loader(windows[:, :-1], windows[:, 1:], batch_size=32, shuffle=True)
     model = DecoderTransformer(VOCAB, block_size=12, d_model=16, n_heads=2, n_layers=1)
     trainer = Trainer(
-        model, torch.optim.Adam(model.parameters(), lr=1e-2), next_token_loss, progress=False
+        model,
+        torch.optim.Adam(model.parameters(), lr=1e-2, fused=True),
+        next_token_loss,
+        progress=False,
     )
     history = trainer.fit(loader, epochs=5)
     # from ln(11) = 2.40 nats at chance to a small fraction of it

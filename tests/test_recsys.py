@@ -140,7 +140,7 @@ def test_bias_model_fits_a_bias_matrix() -> None:
     model = BiasModel(3, 4, frame.rating.mean())
     trainer = Trainer(
         model,
-        torch.optim.Adam(model.parameters(), lr=0.1),
+        torch.optim.Adam(model.parameters(), lr=0.1, fused=True),
         torch.nn.MSELoss(),
         device="cpu",
         progress=False,

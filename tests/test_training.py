@@ -28,7 +28,7 @@ def make_data(n: int = 96, features: int = 8, classes: int = 3) -> TensorDataset
 
 def make_trainer(checkpoint_dir: Path | None = None, **kwargs) -> Trainer:
     model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.1), nn.Linear(16, 3))
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2, fused=True)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
     kwargs.setdefault("device", "cpu")
     return Trainer(
@@ -183,7 +183,7 @@ def test_a_checkpoint_of_another_model_names_the_file_and_what_to_do(tmp_path):
     model = nn.Linear(8, 3)
     trainer = Trainer(
         model,
-        torch.optim.Adam(model.parameters()),
+        torch.optim.Adam(model.parameters(), fused=True),
         nn.CrossEntropyLoss(),
         device="cpu",
         checkpoint_dir=tmp_path,

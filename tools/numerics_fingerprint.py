@@ -8,19 +8,33 @@ the portable profile (``helpers.runtime.PORTABLE_NUMERICS``) every x86-64 CPU sh
 same lines; under ``native`` they differ wherever a library dispatches by CPU. As pytest does for
 notebook kernels, the profile is applied here and the libraries are measured in a child process
 that starts under it (NumPy and OpenBLAS read their variables when they load).
+
+``tools/regenerate_outputs.py`` stores the fingerprint of the machine that wrote the outputs in
+``data/numerics_fingerprint.txt``; ``pytest`` measures this machine's and compares the notebooks
+strictly only where the two are equal (``conftest.py``). Lines of what the book does not use
+(plain ``torch.sqrt``, unfused Adam; their bits depend on the CPU's vendor under every profile)
+are printed for comparison and ignored there.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import scipy.linalg.blas
 import torch
 
-from helpers.runtime import apply_numerics_profile, seed_everything
+from helpers.runtime import DEFAULT_THREADS, apply_numerics_profile, seed_everything
+
+NOT_USED_BY_THE_BOOK = (
+    "torch sqrt (MKL VML or ATen)",
+    "10 steps of Adam unfused (torch.sqrt)",
+)
+"""Lines whose bits differ between CPU vendors under every profile; the book avoids these."""
 
 
 def digest(array) -> str:
@@ -125,12 +139,61 @@ def print_fingerprints() -> None:
         print(f"{digest(value)}  {name}")
 
 
+def measure() -> dict[str, str]:
+    """This machine's fingerprint under the current profile: each line's label and its hash.
+
+    ``profile`` and ``threads`` are lines too, since either changes the bits.
+    """
+    profile = apply_numerics_profile()
+    threads = os.environ.get("BOOK_THREADS", str(DEFAULT_THREADS))
+    lines = subprocess.run(
+        [sys.executable, __file__, "--measure"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    return {"profile": profile, "threads": threads} | parse(lines)
+
+
+def parse(lines: list[str]) -> dict[str, str]:
+    """Read the ``hash  label`` lines that :func:`print_fingerprints` prints, by label."""
+    fingerprint = {}
+    for line in lines:
+        value, _, label = line.partition("  ")
+        fingerprint[label] = value
+    return fingerprint
+
+
+def write(fingerprint: dict[str, str], path: Path) -> None:
+    """Store a fingerprint: ``profile`` and ``threads`` lines, then the ``hash  label`` lines."""
+    text = [f"profile {fingerprint['profile']}", f"threads {fingerprint['threads']}"]
+    text += [f"{v}  {k}" for k, v in fingerprint.items() if k not in ("profile", "threads")]
+    path.write_text("\n".join(text) + "\n")
+
+
+def read(path: Path) -> dict[str, str]:
+    """Load a fingerprint stored by :func:`write`."""
+    lines = path.read_text().splitlines()
+    fingerprint = {key: value for key, _, value in (line.partition(" ") for line in lines[:2])}
+    return fingerprint | parse(lines[2:])
+
+
+def differences(stored: dict[str, str], here: dict[str, str]) -> list[str]:
+    """The labels whose values differ (or are in one only), but :data:`NOT_USED_BY_THE_BOOK`."""
+    labels = dict.fromkeys([*stored, *here])
+    return [
+        label
+        for label in labels
+        if label not in NOT_USED_BY_THE_BOOK and stored.get(label) != here.get(label)
+    ]
+
+
 def main() -> None:
     if sys.argv[1:] == ["--measure"]:
         print_fingerprints()
         return
-    print(f"profile {apply_numerics_profile()}", flush=True)
-    subprocess.run([sys.executable, __file__, "--measure"], check=True)
+    fingerprint = measure()
+    print(f"profile {fingerprint.pop('profile')}\nthreads {fingerprint.pop('threads')}")
+    for label, value in fingerprint.items():
+        note = "  (not used by the book)" if label in NOT_USED_BY_THE_BOOK else ""
+        print(f"{value}  {label}{note}")
 
 
 if __name__ == "__main__":

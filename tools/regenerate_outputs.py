@@ -23,13 +23,16 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import multiprocessing
 import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
 import nbformat
+import numerics_fingerprint
 import psutil
 from nbclient import NotebookClient
 from nbval.plugin import coalesce_streams
@@ -40,12 +43,13 @@ ROOT = Path(__file__).resolve().parents[1]
 KERNEL_ARGS = ["--IPKernelApp.capture_fd_output=False", "--HistoryManager.hist_file=:memory:"]
 STATUS_FILE = ROOT / "data" / "notebook_status.csv"
 STATUS_FIELDS = ["notebook", "seconds", "peak_memory_mb", "date"]
+FINGERPRINT_FILE = ROOT / "data" / "numerics_fingerprint.txt"
 
 
 class Run(NamedTuple):
-    """One notebook executed: the notebook with its outputs, seconds, kernel peak memory."""
+    """One notebook executed: the notebook with its outputs (or None), seconds, peak memory."""
 
-    notebook: nbformat.NotebookNode
+    notebook: nbformat.NotebookNode | None
     seconds: float
     peak_memory_mb: float
 
@@ -147,18 +151,53 @@ def record_status(runs: dict[Path, Run], status_file: Path = STATUS_FILE) -> Non
         writer.writerows([*kept, total])
 
 
+def regenerate_quietly(path: Path) -> Run:
+    """:func:`regenerate`, returning the run without its notebook (for a worker process)."""
+    run = regenerate(path)
+    return Run(None, run.seconds, run.peak_memory_mb)
+
+
+def record_fingerprint(notebooks: list[Path], fingerprint_file: Path = FINGERPRINT_FILE) -> None:
+    """Store this machine's numerics fingerprint beside the outputs it wrote.
+
+    ``pytest`` compares the stored outputs strictly only on a machine whose fingerprint equals
+    it. If a partial run changes the fingerprint, the other notebooks were written under other
+    numerics: say so, since only a full run makes the file describe every notebook.
+    """
+    here = numerics_fingerprint.measure()
+    if fingerprint_file.exists() and set(notebooks) != set(book_notebooks()):
+        stored = numerics_fingerprint.read(fingerprint_file)
+        differing = numerics_fingerprint.differences(stored, here)
+        if differing:
+            print(
+                "warning: the other notebooks' outputs were written under other numerics "
+                f"({'; '.join(differing)}); regenerate them all",
+                flush=True,
+            )
+    numerics_fingerprint.write(here, fingerprint_file)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: all under chapters/")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="notebooks run at once, one kernel each, as pytest runs them (default: CPU count)",
+    )
     args = parser.parse_args()
-    notebooks = args.notebooks or book_notebooks()
+    notebooks = [path.resolve() for path in args.notebooks or book_notebooks()]
     os.environ.update(BOOK_DEVICE="cpu", CUDA_VISIBLE_DEVICES="")
     print(f"numerics profile: {apply_numerics_profile()}", flush=True)
     runs = {}
-    for path in notebooks:
-        runs[path.resolve()] = run = regenerate(path.resolve())
-        print(f"{path}: {run.seconds:.1f} s, peak {run.peak_memory_mb:.0f} MB", flush=True)
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=spawn) as pool:
+        for path, run in zip(notebooks, pool.map(regenerate_quietly, notebooks), strict=True):
+            runs[path] = run
+            print(f"{status_name(path)}: {run.seconds:.1f} s, peak {run.peak_memory_mb:.0f} MB")
     record_status(runs)
+    record_fingerprint(notebooks)
     return 0
 
 

@@ -15,8 +15,12 @@ import random
 import numpy as np
 import torch
 
-DEFAULT_THREADS = 2
-"""CPU threads for PyTorch. Results change bits with the thread count, so the book fixes it."""
+DEFAULT_THREADS = 1
+"""CPU threads for PyTorch. Results change bits with the thread count, so the book fixes it.
+
+One, because the book's models are small: on a shared 2-core machine a second thread made them
+several times slower (DESIGN's traps), and ``pytest`` runs one notebook kernel per core.
+"""
 
 KNOWN_DEVICES = ("cpu", "cuda", "mps")
 
