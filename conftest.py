@@ -17,9 +17,6 @@ pytest_plugins = ["nbval_tolerance", "pytester"]
 TOLERANT_RTOL = 0.02
 """The relative tolerance used, unless given, where stored outputs cannot be matched bit for bit."""
 
-STORED_FINGERPRINT = ROOT / "data" / "numerics_fingerprint.txt"
-"""The numerics fingerprint of the machine and profile that wrote the stored outputs."""
-
 REASON_VARIABLE = "BOOK_NOT_EXACT"
 """How the pytest process tells its xdist workers why outputs cannot match ("" if they can)."""
 
@@ -39,9 +36,9 @@ def why_not_exact() -> str | None:
     device = get_device()
     if device.type != "cpu":
         return f"the notebooks run on {device.type}"
-    if not STORED_FINGERPRINT.exists():
-        return f"no stored fingerprint ({STORED_FINGERPRINT.relative_to(ROOT)})"
-    stored = numerics_fingerprint.read(STORED_FINGERPRINT)
+    if not numerics_fingerprint.STORED_FILE.exists():
+        return f"no stored fingerprint ({numerics_fingerprint.STORED_FILE.relative_to(ROOT)})"
+    stored = numerics_fingerprint.read(numerics_fingerprint.STORED_FILE)
     differing = numerics_fingerprint.differences(stored, numerics_fingerprint.measure())
     if differing:
         return "this machine's numerics differ from those that wrote the outputs in: " + "; ".join(

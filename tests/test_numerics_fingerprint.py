@@ -39,7 +39,7 @@ def test_what_the_book_does_not_use_never_makes_a_difference():
 
 
 def test_the_repository_stores_the_fingerprint_of_the_machine_that_wrote_its_outputs():
-    stored = fp.read(ROOT / "data" / "numerics_fingerprint.txt")
+    stored = fp.read(fp.STORED_FILE)
     assert stored["profile"] == "portable"
     assert "10 steps of Adam fused (the book's)" in stored
     assert all(

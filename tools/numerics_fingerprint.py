@@ -30,6 +30,9 @@ import torch
 
 from helpers.runtime import DEFAULT_THREADS, apply_numerics_profile, seed_everything
 
+STORED_FILE = Path(__file__).resolve().parents[1] / "data" / "numerics_fingerprint.txt"
+"""The fingerprint of the machine and profile that wrote the notebooks' stored outputs."""
+
 NOT_USED_BY_THE_BOOK = (
     "torch sqrt (MKL VML or ATen)",
     "10 steps of Adam unfused (torch.sqrt)",

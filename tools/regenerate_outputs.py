@@ -43,7 +43,6 @@ ROOT = Path(__file__).resolve().parents[1]
 KERNEL_ARGS = ["--IPKernelApp.capture_fd_output=False", "--HistoryManager.hist_file=:memory:"]
 STATUS_FILE = ROOT / "data" / "notebook_status.csv"
 STATUS_FIELDS = ["notebook", "seconds", "peak_memory_mb", "date"]
-FINGERPRINT_FILE = ROOT / "data" / "numerics_fingerprint.txt"
 
 
 class Run(NamedTuple):
@@ -157,7 +156,9 @@ def regenerate_quietly(path: Path) -> Run:
     return Run(None, run.seconds, run.peak_memory_mb)
 
 
-def record_fingerprint(notebooks: list[Path], fingerprint_file: Path = FINGERPRINT_FILE) -> None:
+def record_fingerprint(
+    notebooks: list[Path], fingerprint_file: Path = numerics_fingerprint.STORED_FILE
+) -> None:
     """Store this machine's numerics fingerprint beside the outputs it wrote.
 
     ``pytest`` compares the stored outputs strictly only on a machine whose fingerprint equals
