@@ -94,3 +94,30 @@ def test_tune_features_one_hot() -> None:
     ]
     with pytest.raises(ValueError, match="unknown collection="):
         tune_features(parse_abc_tunes(text))
+
+
+def test_pair_taste_is_what_no_linear_model_of_the_features_fits() -> None:
+    # two one-hot groups of 3 values: 9 items, one per combination, each with one pair
+    features = np.array([np.r_[np.eye(3)[a], np.eye(3)[b]] for a in range(3) for b in range(3)])
+
+    def residual(sim: ListenerSim) -> float:
+        target = (sim.appeal() - sim.quality).T  # (items, users): the taste part
+        fit, *_ = np.linalg.lstsq(features, target, rcond=None)
+        return float(np.abs(target - features @ fit).max())
+
+    linear = ListenerSim(features, ListenerConfig(n_users=500, slate_size=2), seed=0)
+    assert linear.pair_appeal is None and residual(linear) < 1e-9
+    config = ListenerConfig(n_users=500, slate_size=2, pair_taste_scale=1.5)
+    paired = ListenerSim(features, config, seed=0)
+    assert residual(paired) > 0.5
+    assert np.std(paired.pair_appeal) == pytest.approx(1.5, rel=0.1)
+    # choices follow the same appeal: a logit over the slate's appeal and the no-click one
+    slates = np.tile([0, 4], (500, 1))
+    appeal = np.take_along_axis(paired.appeal(), slates, axis=1)
+    logits = np.concatenate([appeal, np.full((500, 1), config.no_click)], axis=1)
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(paired.choice_probabilities(slates), expected)
+    # the linear tastes and the choices' generator are the same draws as without pairs
+    np.testing.assert_array_equal(paired.taste, linear.taste)
+    with pytest.raises(ValueError, match="pair_taste_scale"):
+        ListenerConfig(pair_taste_scale=-1.0)

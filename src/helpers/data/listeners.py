@@ -15,6 +15,13 @@ at 0), and tune :math:`i` appeals to them by
 
 .. math:: s_{ui} = \\theta_u^\\top x_i + q_i - \\beta\\, b_u^\\top x_i - \\eta\\, h_{ui}.
 
+That appeal is linear in the features, the very model a linear bandit fits. To test a policy
+whose model is wrong, ``pair_taste_scale`` (:math:`\\sigma_p > 0`) adds a taste for
+*combinations* of features, which no linear function of :math:`x_i` can express:
+:math:`\\sigma_p \\sum_{j<l} P_{u,jl}\\, x_{ij} x_{il} / \\sqrt{m_i}`, with
+:math:`P_{u,jl} \\sim N(0, 1)` per user and :math:`m_i` the number of feature pairs tune
+:math:`i` has (so the term has variance :math:`\\sigma_p^2`).
+
 Shown a slate :math:`S_u` of :math:`k` distinct tunes, the user picks one by a multinomial logit
 with a "no click" option of fixed appeal :math:`s_0`:
 
@@ -115,6 +122,8 @@ class ListenerConfig:
         boredom_decay: :math:`\\rho_b \\in [0, 1)`, how slowly feature boredom fades.
         repeat_weight: :math:`\\eta`, appeal lost per unit of familiarity with the tune.
         repeat_decay: :math:`\\rho_h \\in [0, 1)`, how slowly familiarity fades.
+        pair_taste_scale: :math:`\\sigma_p`, the taste for feature pairs (0: tastes are
+            linear in the features).
     """
 
     n_users: int = 100
@@ -127,13 +136,14 @@ class ListenerConfig:
     boredom_decay: float = 0.9
     repeat_weight: float = 2.0
     repeat_decay: float = 0.95
+    pair_taste_scale: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("n_users", "slate_size"):
             if int(getattr(self, name)) != getattr(self, name) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
         for name in ("taste_mean_scale", "taste_scale", "quality_scale", "boredom_weight",
-                     "repeat_weight"):  # fmt: skip
+                     "repeat_weight", "pair_taste_scale"):  # fmt: skip
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         for name in ("boredom_decay", "repeat_decay"):
@@ -182,6 +192,18 @@ class ListenerSim:
         )
         self.boredom = np.zeros((config.n_users, d))
         self.familiarity = np.zeros((config.n_users, n_items))
+        self.pair_appeal = self._pair_appeal(seed) if config.pair_taste_scale > 0 else None
+
+    def _pair_appeal(self, seed: int) -> np.ndarray:
+        # sigma_p * sum_{j<l} P_ujl x_ij x_il / sqrt(m_i), shape (U, N); its own generator,
+        # so that tastes and choices are the same draws as without it
+        n_items, d = self.features.shape
+        rng = np.random.default_rng([seed, 1])
+        pairs = np.triu(rng.standard_normal((self.n_users, d, d)), k=1)
+        ones = self.features.sum(axis=1)
+        scale = self.config.pair_taste_scale / np.sqrt(np.maximum(ones * (ones - 1) / 2, 1))
+        terms = np.stack([((self.features @ p) * self.features).sum(axis=1) for p in pairs])
+        return terms * scale
 
     @property
     def n_users(self) -> int:
@@ -202,7 +224,8 @@ class ListenerSim:
         """Current appeal :math:`s_{ui}` of every tune to every user, shape ``(U, N)``."""
         cfg = self.config
         weights = self.taste - cfg.boredom_weight * self.boredom
-        return weights @ self.features.T + self.quality - cfg.repeat_weight * self.familiarity
+        appeal = weights @ self.features.T + self.quality - cfg.repeat_weight * self.familiarity
+        return appeal if self.pair_appeal is None else appeal + self.pair_appeal
 
     def _check_slates(self, slates: np.ndarray) -> np.ndarray:
         slates = np.asarray(slates)
@@ -230,6 +253,8 @@ class ListenerSim:
         weights = self.taste - cfg.boredom_weight * self.boredom
         scores = np.einsum("ukd,ud->uk", x, weights) + self.quality[slates]
         scores -= cfg.repeat_weight * np.take_along_axis(self.familiarity, slates, axis=1)
+        if self.pair_appeal is not None:
+            scores += np.take_along_axis(self.pair_appeal, slates, axis=1)
         scores = np.concatenate([scores, np.full((self.n_users, 1), cfg.no_click)], axis=1)
         scores -= scores.max(axis=1, keepdims=True)
         expo = np.exp(scores)
