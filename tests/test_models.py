@@ -73,6 +73,20 @@ def test_causal_self_attention_equals_the_formula():
     torch.testing.assert_close(attn(x), expected, atol=1e-6, rtol=1e-5)
 
 
+def test_attention_weights_are_causal_rows_that_reproduce_forward():
+    torch.manual_seed(0)
+    attn = CausalSelfAttention(d_model=8, n_heads=2).eval()
+    x = torch.randn(2, 5, 8)
+    weights = attn.attention_weights(x)
+    assert weights.shape == (2, 2, 5, 5)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(2, 2, 5))
+    assert torch.all(weights.triu(1) == 0)  # no position looks ahead
+    _, _, v = attn.qkv(x).split(8, dim=-1)
+    v = v.view(2, 5, 2, 4).transpose(1, 2)
+    heads = (weights @ v).transpose(1, 2).reshape(2, 5, 8)
+    torch.testing.assert_close(attn.proj(heads), attn(x), atol=1e-6, rtol=1e-5)
+
+
 def test_causal_self_attention_rejects_indivisible_heads():
     with pytest.raises(ValueError, match="divisible"):
         CausalSelfAttention(d_model=10, n_heads=3)

@@ -112,6 +112,26 @@ def test_early_stopping_restores_the_best_weights():
     )
 
 
+def test_model_metrics_are_logged_in_eval_mode_and_can_be_monitored():
+    seed_everything(0)
+    data = make_data()
+    X, y = data.tensors
+    modes = []
+
+    def full_accuracy(model: nn.Module) -> float:
+        modes.append(model.training)
+        return float((model(X).argmax(1) == y).float().mean())
+
+    trainer = make_trainer(
+        patience=3, monitor="val_full_acc", model_metrics={"full_acc": full_accuracy}
+    )
+    history = trainer.fit(DataLoader(data, batch_size=16, shuffle=True), epochs=40)
+    assert len(history["val_full_acc"]) == trainer.epoch and modes == [False] * trainer.epoch
+    best = trainer.best_epoch
+    assert history["val_full_acc"][best - 1] == max(history["val_full_acc"])
+    assert full_accuracy(trainer.model.eval()) == history["val_full_acc"][best - 1]
+
+
 def test_nan_loss_names_the_step():
     seed_everything(0)
     data = make_data()

@@ -128,12 +128,28 @@ class CausalSelfAttention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.proj = nn.Linear(d_model, d_model)
 
+    def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        # (batch, time, d_model) -> queries, keys, values of shape (batch, heads, time, d_head)
+        batch, time, d_model = x.shape
+        q, k, v = self.qkv(x).split(d_model, dim=-1)
+        return tuple(t.view(batch, time, self.n_heads, -1).transpose(1, 2) for t in (q, k, v))
+
+    def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
+        """The weights ``softmax(Q K^T / sqrt(d_head) + causal mask)``: ``(batch, heads, t, t)``.
+
+        Row ``t`` says how much position ``t`` takes from each position ``<= t``; ``forward``
+        computes the same product without materializing it.
+        """
+        q, k, _ = self._heads(x)
+        time = x.shape[1]
+        scores = q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5
+        future = torch.ones(time, time, dtype=torch.bool, device=x.device).triu(1)
+        return scores.masked_fill(future, float("-inf")).softmax(dim=-1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(batch, time, d_model)`` -> ``(batch, time, d_model)``."""
         batch, time, d_model = x.shape
-        q, k, v = self.qkv(x).split(d_model, dim=-1)
-        # (batch, time, d_model) -> (batch, heads, time, d_head)
-        q, k, v = (t.view(batch, time, self.n_heads, -1).transpose(1, 2) for t in (q, k, v))
+        q, k, v = self._heads(x)
         heads = F.scaled_dot_product_attention(
             q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0
         )

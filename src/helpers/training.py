@@ -43,6 +43,7 @@ from .runtime import get_device
 Metric = Callable[[torch.Tensor, torch.Tensor], torch.Tensor | float]
 History = dict[str, list[float]]
 EpochCallback = Callable[[int, History], None]
+ModelMetric = Callable[[nn.Module], float]
 
 CHECKPOINT_NAME = "last.pt"
 
@@ -71,6 +72,9 @@ class Trainer:
         device: where to compute; default :func:`helpers.runtime.get_device`.
         scheduler: a learning-rate scheduler stepped once per epoch.
         metrics: name -> ``metric(outputs, targets)``, a batch mean; reported on validation.
+        model_metrics: name -> ``metric(model)``, one number computed from the whole model after
+            every epoch (a ranking metric over all validation users, say); logged as
+            ``val_<name>``, so early stopping can monitor it.
         max_grad_norm: clip the global gradient norm to this value.
         bf16: autocast to bfloat16; ``None`` means "on CUDA only".
         patience: stop after this many epochs without improving ``monitor``; ``fit`` then ends
@@ -91,6 +95,7 @@ class Trainer:
         device: torch.device | str | None = None,
         scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
         metrics: Mapping[str, Metric] | None = None,
+        model_metrics: Mapping[str, ModelMetric] | None = None,
         max_grad_norm: float | None = None,
         bf16: bool | None = None,
         patience: int | None = None,
@@ -120,6 +125,7 @@ class Trainer:
         self.loss_fn = loss_fn
         self.scheduler = scheduler
         self.metrics = dict(metrics or {})
+        self.model_metrics = dict(model_metrics or {})
         self.max_grad_norm = max_grad_norm
         self.bf16 = self.device.type == "cuda" if bf16 is None else bf16
         self.patience = patience
@@ -166,6 +172,9 @@ class Trainer:
                 logs = {"loss": self._train_epoch(train_loader)}
                 if val_loader is not None:
                     logs.update({f"val_{k}": v for k, v in self.evaluate(val_loader).items()})
+                logs.update(
+                    {f"val_{k}": self._model_metric(f) for k, f in self.model_metrics.items()}
+                )
                 if self.scheduler is not None:
                     self.scheduler.step()
                 self.epoch += 1
@@ -349,6 +358,14 @@ class Trainer:
             collate_fn=loader.collate_fn,
             drop_last=loader.drop_last,
         )
+
+    @torch.no_grad()
+    def _model_metric(self, metric: ModelMetric) -> float:
+        was_training = self.model.training
+        self.model.eval()
+        value = float(metric(self.model))
+        self.model.train(was_training)
+        return value
 
     def _track_best(self, logs: Mapping[str, float]) -> None:
         if self.patience is None:
