@@ -197,7 +197,7 @@ class ListenerSim:
     def _pair_appeal(self, seed: int) -> np.ndarray:
         # sigma_p * sum_{j<l} P_ujl x_ij x_il / sqrt(m_i), shape (U, N); its own generator,
         # so that tastes and choices are the same draws as without it
-        n_items, d = self.features.shape
+        d = self.features.shape[1]
         rng = np.random.default_rng([seed, 1])
         pairs = np.triu(rng.standard_normal((self.n_users, d, d)), k=1)
         ones = self.features.sum(axis=1)
