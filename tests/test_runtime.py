@@ -60,7 +60,7 @@ def test_environment_summary_names_the_device():
 @pytest.fixture
 def clean_numerics_env(monkeypatch):
     """Let a test change the profile's variables; monkeypatch restores them afterwards."""
-    for name in (*PORTABLE_NUMERICS, "BOOK_NUMERICS"):
+    for name in (*PORTABLE_NUMERICS, "BOOK_NUMERICS", "BOOK_THREADS", "OPENBLAS_NUM_THREADS"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -75,6 +75,23 @@ def test_portable_profile_sets_every_variable_and_native_removes_them(clean_nume
     assert apply_numerics_profile() == "native"
     assert not any(k in os.environ for k in PORTABLE_NUMERICS)
     assert numerics_profile() == "native"
+
+
+def test_a_child_process_gets_the_book_thread_count_for_openblas(clean_numerics_env):
+    """OpenBLAS takes every core unless told otherwise when it loads; the profile tells it."""
+    probe = (
+        "import threadpoolctl\n"
+        "info = threadpoolctl.threadpool_info()\n"
+        "print(sorted({i['num_threads'] for i in info if i['internal_api'] == 'openblas'}))\n"
+    )
+    for threads in ("1", "2"):
+        clean_numerics_env.setenv("BOOK_THREADS", threads)
+        apply_numerics_profile()
+        assert os.environ["OPENBLAS_NUM_THREADS"] == threads
+        result = subprocess.run(
+            [sys.executable, "-c", "import numpy\n" + probe], capture_output=True, text=True
+        )
+        assert result.stdout.split() == [f"[{threads}]"], result.stderr
 
 
 def test_unknown_profile_is_a_clear_error(clean_numerics_env):

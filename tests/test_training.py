@@ -56,6 +56,48 @@ def test_fit_learns_and_keeps_history():
     assert trainer.epoch == 6 and trainer.step == 6 * 6
 
 
+def test_scheduler_steps_per_epoch_by_default_and_per_step_on_request():
+    data = make_data()
+    loader = DataLoader(data, batch_size=16)  # 6 steps per epoch
+    for interval, steps in (("epoch", 3), ("step", 3 * 6)):
+        seed_everything(0)
+        trainer = make_trainer(scheduler_interval=interval)
+        trainer.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            trainer.optimizer, lambda taken: 1 / (1 + taken)
+        )
+        trainer.fit(loader, epochs=3)
+        assert trainer.scheduler.last_epoch == steps
+        assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(1e-2 / (1 + steps))
+
+
+def test_unknown_scheduler_interval_is_a_clear_error():
+    with pytest.raises(ValueError, match="scheduler_interval must be one of epoch, step"):
+        make_trainer(scheduler_interval="batch")
+
+
+def test_a_per_step_schedule_resumes_exactly(tmp_path):
+    data = make_data()
+
+    def warm_then_decay(trainer: Trainer) -> Trainer:
+        trainer.scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            trainer.optimizer, max_lr=2e-2, total_steps=4 * 6
+        )
+        return trainer
+
+    seed_everything(0)
+    straight = warm_then_decay(make_trainer(scheduler_interval="step"))
+    straight.fit(DataLoader(data, batch_size=16, shuffle=True), epochs=4)
+    seed_everything(0)
+    warm_then_decay(make_trainer(tmp_path, scheduler_interval="step")).fit(
+        DataLoader(data, batch_size=16, shuffle=True), epochs=2
+    )
+    seed_everything(7)
+    resumed = warm_then_decay(make_trainer(tmp_path, scheduler_interval="step"))
+    resumed.fit(DataLoader(data, batch_size=16, shuffle=True), epochs=4)
+    assert resumed.history == straight.history
+    assert resumed.optimizer.param_groups[0]["lr"] == straight.optimizer.param_groups[0]["lr"]
+
+
 def test_interrupted_then_resumed_run_is_bit_identical(tmp_path):
     data = make_data()
 

@@ -19,7 +19,6 @@ are printed for comparison and ignored there.
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +27,7 @@ import numpy as np
 import scipy.linalg.blas
 import torch
 
-from helpers.runtime import DEFAULT_THREADS, apply_numerics_profile, seed_everything
+from helpers.runtime import apply_numerics_profile, book_threads, seed_everything
 
 STORED_FILE = Path(__file__).resolve().parents[1] / "data" / "numerics_fingerprint.txt"
 """The fingerprint of the machine and profile that wrote the notebooks' stored outputs."""
@@ -148,7 +147,7 @@ def measure() -> dict[str, str]:
     ``profile`` and ``threads`` are lines too, since either changes the bits.
     """
     profile = apply_numerics_profile()
-    threads = os.environ.get("BOOK_THREADS", str(DEFAULT_THREADS))
+    threads = str(book_threads())
     lines = subprocess.run(
         [sys.executable, __file__, "--measure"], capture_output=True, text=True, check=True
     ).stdout.splitlines()

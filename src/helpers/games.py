@@ -4,12 +4,14 @@ A position is a tuple of 9 ints, row by row: ``1`` for X, ``-1`` for O, ``0`` fo
 moves first, so the player to move follows from the position itself. Values are always from
 the point of view of the player to move: ``+1`` a win with best play, ``0`` a draw, ``-1`` a
 loss. The chapter ``chapters/05_code/10_game_ai.ipynb`` uses :func:`minimax_value` as the
-ground truth and :func:`perfect_player` as the reference opponent, and writes Monte Carlo tree
-search itself.
+ground truth and :func:`perfect_player` as the reference opponent, and Monte Carlo tree search
+(:func:`mcts`) with either selection rule: :func:`uct` over random rollouts, or AlphaGo Zero's
+:func:`puct` over a network's priors and values.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from functools import cache
@@ -152,3 +154,124 @@ def render(board: Board) -> str:
     _check(board)
     marks = {1: "X", -1: "O", 0: "."}
     return "\n".join("".join(marks[c] for c in board[r : r + 3]) for r in (0, 3, 6))
+
+
+# ------------------------------------------------------------------- Monte Carlo tree search
+Priors = dict[int, float]
+Evaluator = Callable[[Board], tuple[Priors, float]]
+"""``evaluate(board)`` -> (a prior for each legal move, a value for the player to move)."""
+
+
+class Node:
+    """A position in the search tree, with its visit count ``n`` and total value ``w``.
+
+    ``w`` is kept for the player who moved *into* the node, so a parent picks the child with
+    the highest ``w / n``; ``children`` is ``{move: Node}`` once the node is expanded.
+    """
+
+    __slots__ = ("board", "prior", "n", "w", "children")
+
+    def __init__(self, board: Board, prior: float) -> None:
+        self.board, self.prior = board, prior
+        self.n, self.w = 0, 0.0
+        self.children: dict[int, Node] | None = None
+
+
+Score = Callable[[Node, Node], float]
+"""``score(parent, child)``: the selection rule; the child with the highest score is followed."""
+
+
+def expand(node: Node, priors: Priors) -> None:
+    """Give ``node`` one child per move of ``priors``, each with its prior."""
+    node.children = {m: Node(play(node.board, m), p) for m, p in priors.items()}
+
+
+def mcts(
+    board: Board,
+    n_simulations: int,
+    evaluate: Evaluator,
+    score: Score,
+    noise: tuple[np.random.Generator, float, float] | None = None,
+) -> Node:
+    """The root of the search tree from ``board`` after ``n_simulations`` simulations.
+
+    Each simulation selects a path by ``score``, expands and evaluates the leaf it reaches (a
+    finished game is scored by its result), and backs the value up the path, flipping its sign
+    at every level. ``noise`` is ``(generator, alpha, epsilon)``: the root's priors are mixed
+    with Dirichlet(alpha) noise in the share ``epsilon``, as in AlphaGo Zero's self-play.
+    """
+    _check(board)
+    if is_terminal(board):
+        raise ValueError("the game is over: there is no move to search")
+    if n_simulations < 0:
+        raise ValueError(f"n_simulations must be at least 0, got {n_simulations}")
+    root = Node(board, 1.0)
+    priors, _ = evaluate(board)
+    if noise is not None:
+        rng, alpha, eps = noise
+        eta = rng.dirichlet([alpha] * len(priors))
+        priors = {m: (1 - eps) * p + eps * e for (m, p), e in zip(priors.items(), eta, strict=True)}
+    expand(root, priors)
+    for _ in range(n_simulations):
+        node, path = root, [root]
+        while node.children:  # select
+            parent = node
+            node = max(parent.children.values(), key=lambda c: score(parent, c))
+            path.append(node)
+        if is_terminal(node.board):
+            value = float(terminal_value(node.board))
+        else:  # expand and evaluate; value is for the player to move at node
+            priors, value = evaluate(node.board)
+            expand(node, priors)
+        for visited in reversed(path):  # back up, flipping the sign at every level
+            visited.n += 1
+            visited.w -= value
+            value = -value
+    return root
+
+
+def visit_counts(root: Node) -> dict[int, int]:
+    """``{move: visits}`` of the root's children."""
+    if root.children is None:
+        raise ValueError("the node was never expanded")
+    return {m: child.n for m, child in root.children.items()}
+
+
+def most_visited(visits: dict[int, int] | Priors) -> int:
+    """The move with the most visits (or the highest prior); ties go to the lowest move."""
+    return max(visits, key=visits.get)
+
+
+def uct(parent: Node, child: Node, c: float = 1.4) -> float:
+    """UCT: ``Q + c sqrt(ln N(parent) / N(child))``, infinite for an unvisited child."""
+    if child.n == 0:
+        return math.inf
+    return child.w / child.n + c * math.sqrt(math.log(parent.n) / child.n)
+
+
+def puct(parent: Node, child: Node, c: float = 1.5) -> float:
+    """PUCT: ``Q + c P sqrt(N(parent)) / (1 + N(child))``, with ``Q = 0`` before a visit."""
+    q = child.w / child.n if child.n else 0.0
+    return q + c * child.prior * math.sqrt(parent.n) / (1 + child.n)
+
+
+def rollout_evaluator(rng: random.Random) -> Evaluator:
+    """Uniform priors, and as value the result of one random game from the position."""
+
+    def evaluate(board: Board) -> tuple[Priors, float]:
+        moves = legal_moves(board)
+        mover, end = to_move(board), board
+        while not is_terminal(end):
+            end = play(end, rng.choice(legal_moves(end)))
+        return {m: 1 / len(moves) for m in moves}, winner(end) * mover
+
+    return evaluate
+
+
+def search_player(n_simulations: int, evaluate: Evaluator, score: Score) -> Player:
+    """A player that plays the most visited move of a fresh search from each position."""
+
+    def player(board: Board) -> int:
+        return most_visited(visit_counts(mcts(board, n_simulations, evaluate, score)))
+
+    return player

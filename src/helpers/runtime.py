@@ -66,7 +66,7 @@ def seed_everything(seed: int = 0, threads: int | None = None) -> None:
     reproducible on any x86-64 machine.
     """
     if threads is None:
-        threads = int(os.environ.get("BOOK_THREADS", DEFAULT_THREADS))
+        threads = book_threads()
     if threads < 1:
         raise ValueError(f"threads must be at least 1, got {threads}")
     random.seed(seed)
@@ -92,6 +92,11 @@ def apply_numerics_profile(profile: str | None = None) -> str:
     On a machine that is not x86-64 (Apple silicon, say) the variables have no meaning and the
     profile in effect is ``"native"``. Call it before NumPy or PyTorch loads in the processes it
     should govern: child processes started afterwards (notebook kernels) inherit it.
+
+    Under either profile it also sets ``OPENBLAS_NUM_THREADS`` to :func:`book_threads`:
+    OpenBLAS (the BLAS of NumPy, SciPy and scikit-learn) reads its thread count once, when it
+    loads, and left to itself takes every core, which changes its results' bits with the
+    machine's core count and, on shared cores, made a logistic regression 60 times slower.
     """
     if profile is None:
         profile = os.environ.get("BOOK_NUMERICS") or "portable"
@@ -109,7 +114,16 @@ def apply_numerics_profile(profile: str | None = None) -> str:
         else:
             os.environ.pop(name, None)
     os.environ["BOOK_NUMERICS"] = profile
+    os.environ["OPENBLAS_NUM_THREADS"] = str(book_threads())
     return profile
+
+
+def book_threads() -> int:
+    """The thread count the book computes with: ``BOOK_THREADS``, else :data:`DEFAULT_THREADS`."""
+    threads = int(os.environ.get("BOOK_THREADS", DEFAULT_THREADS))
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
+    return threads
 
 
 def numerics_profile() -> str:

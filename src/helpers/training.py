@@ -29,7 +29,7 @@ import random
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -46,6 +46,9 @@ EpochCallback = Callable[[int, History], None]
 ModelMetric = Callable[[nn.Module], float]
 
 CHECKPOINT_NAME = "last.pt"
+
+SCHEDULER_INTERVALS = ("epoch", "step")
+"""When :class:`Trainer` steps its learning-rate scheduler: after every epoch, or every step."""
 
 NONFINITE_CHECK_EVERY = 64
 """Optimizer steps between two checks for a non-finite loss (each check reads the device)."""
@@ -70,7 +73,10 @@ class Trainer:
         optimizer: built over ``model.parameters()``.
         loss_fn: ``loss_fn(outputs, targets)`` returning a scalar mean over the batch.
         device: where to compute; default :func:`helpers.runtime.get_device`.
-        scheduler: a learning-rate scheduler stepped once per epoch.
+        scheduler: a learning-rate scheduler, stepped as ``scheduler_interval`` says.
+        scheduler_interval: ``"epoch"`` steps the scheduler after every epoch; ``"step"`` after
+            every optimizer step (the warm-up and cosine decay of language-model pretraining,
+            whose schedules are written in steps).
         metrics: name -> ``metric(outputs, targets)``, a batch mean; reported on validation.
         model_metrics: name -> ``metric(model)``, one number computed from the whole model after
             every epoch (a ranking metric over all validation users, say); logged as
@@ -94,6 +100,7 @@ class Trainer:
         *,
         device: torch.device | str | None = None,
         scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+        scheduler_interval: Literal["epoch", "step"] = "epoch",
         metrics: Mapping[str, Metric] | None = None,
         model_metrics: Mapping[str, ModelMetric] | None = None,
         max_grad_norm: float | None = None,
@@ -123,7 +130,13 @@ class Trainer:
         )
         self.optimizer = optimizer
         self.loss_fn = loss_fn
+        if scheduler_interval not in SCHEDULER_INTERVALS:
+            raise ValueError(
+                f"scheduler_interval must be one of {', '.join(SCHEDULER_INTERVALS)}, got "
+                f"{scheduler_interval!r}"
+            )
         self.scheduler = scheduler
+        self.scheduler_interval = scheduler_interval
         self.metrics = dict(metrics or {})
         self.model_metrics = dict(model_metrics or {})
         self.max_grad_norm = max_grad_norm
@@ -175,7 +188,7 @@ class Trainer:
                 logs.update(
                     {f"val_{k}": self._model_metric(f) for k, f in self.model_metrics.items()}
                 )
-                if self.scheduler is not None:
+                if self.scheduler is not None and self.scheduler_interval == "epoch":
                     self.scheduler.step()
                 self.epoch += 1
                 for key, value in logs.items():
@@ -209,6 +222,8 @@ class Trainer:
             if self.max_grad_norm is not None:
                 nn.utils.clip_grad_norm_(self.net.parameters(), self.max_grad_norm)
             self.optimizer.step()
+            if self.scheduler is not None and self.scheduler_interval == "step":
+                self.scheduler.step()
             self.step += 1
             count += len(targets)
             if len(sizes) == NONFINITE_CHECK_EVERY:
