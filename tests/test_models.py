@@ -11,9 +11,20 @@ from helpers.models import (
     CharRNN,
     DecoderTransformer,
     TransformerBlock,
+    bits_per_char,
     next_token_loss,
     sample,
 )
+
+
+def test_bits_per_char_is_the_loss_in_bits():
+    targets = torch.tensor([[1, 2, 3]])
+    uniform = torch.zeros(1, 3, 8)  # 8 equally likely characters: 3 bits each
+    assert bits_per_char(uniform, targets).item() == pytest.approx(3.0)
+    logits = torch.randn(2, 5, 8, generator=torch.Generator().manual_seed(0))
+    targets = torch.randint(8, (2, 5), generator=torch.Generator().manual_seed(1))
+    nats = next_token_loss(logits, targets).item()
+    assert bits_per_char(logits, targets).item() == pytest.approx(nats / math.log(2))
 
 
 def test_mlp_shapes_and_parameter_count():

@@ -2,12 +2,12 @@
 
 The names a chapter needs most are importable from here; the modules hold the rest:
 ``runtime`` (seeding, device), ``training`` (the Trainer), ``plotting`` (figure style, curves),
-``data`` (offline data sets: digits, folk tunes, MovieLens, Chinese reviews, simulated listeners,
-the audio synthesizer), ``models`` (reference models: MLP, character RNN/LSTM, decoder-only
-Transformer, sampling), ``ngram`` (a character n-gram language model), ``recsys`` (rating splits,
-ranking metrics, bias and matrix-factorization models), ``games`` (tic-tac-toe and minimax),
-``efficiency`` (what a training step costs), ``distributed`` (torchrun runs), ``serving`` (a
-model behind an HTTP API).
+``data`` (offline data sets: digits, folk tunes, MovieLens, Chinese reviews, simulated
+listeners, the audio synthesizer, windows of a token stream), ``models`` (reference models: MLP,
+character RNN/LSTM, decoder-only Transformer, sampling), ``ngram`` (a character n-gram language
+model), ``recsys`` (rating splits, ranking metrics, bias and matrix-factorization models),
+``games`` (tic-tac-toe, minimax and Monte Carlo tree search), ``efficiency`` (what a training
+step costs), ``distributed`` (torchrun runs), ``serving`` (a model behind an HTTP API).
 """
 
 from .models import MLP

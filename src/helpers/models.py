@@ -7,6 +7,7 @@ token ids, trained with :func:`next_token_loss` and continued with :func:`sample
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -252,6 +253,14 @@ def next_token_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor
     ``loss_fn`` for the language models above, with ``targets`` the inputs shifted by one.
     """
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+
+def bits_per_char(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """:func:`next_token_loss` in bits: the mean number of bits each next token costs.
+
+    A :class:`~helpers.Trainer` metric for the character-level models.
+    """
+    return next_token_loss(logits, targets) / math.log(2)
 
 
 @torch.no_grad()
