@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers.data.folk_tunes import COLLECTIONS, load_folk_tunes, parse_abc_tunes
+from helpers.data.folk_tunes import COLLECTIONS, load_folk_tunes, parse_abc_tunes, parse_score
 
 GOOD = """%abc header comment
 X: 7
@@ -133,3 +133,20 @@ def test_vocab_covers_every_tune(tunes) -> None:
     corpus = vocab.encode_corpus(t.abc for t in tunes)
     assert (corpus == vocab.end).sum() == len(tunes)
     assert len(corpus) == sum(len(t.abc) + 1 for t in tunes)
+
+
+def test_parse_score_reads_a_real_tune(tunes) -> None:
+    score = parse_score(tunes[0].abc)
+    assert score is not None and len(score.flatten().notes) > 50
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "M:4/4\nK:C\n",  # parses, but holds no note
+        "M:3/0\nK:C\nabc|",  # music21 raises ZeroDivisionError
+        "K:H#\nabc",  # music21 raises ABCHandlerException
+    ],
+)
+def test_parse_score_is_none_for_what_is_not_music(text: str) -> None:
+    assert parse_score(text) is None

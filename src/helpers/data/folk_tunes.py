@@ -12,7 +12,8 @@ default note length, ``R:`` rhythm, ``Q:`` tempo, ``K:`` key, then the notes):
 :class:`Tune` records, without parsing the music (music21 would take minutes for ~3,000
 tunes). The order is stable: collections in the order asked for, files sorted by name, tunes
 in file order. :func:`parse_abc_tunes` does the same for any ABC string, so the rules can be
-tested on hand-written text.
+tested on hand-written text. :func:`parse_score` hands one tune to music21's parser: the book's
+test of whether a generated tune is music at all.
 
 For language models, :func:`split_tunes` splits the tunes into train / validation / test sets
 by tune (a seeded permutation), and :class:`CharVocab` turns ABC text into integer ids, one per
@@ -21,15 +22,22 @@ character, with an end-of-tune token between tunes.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import math
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import music21
 
 COLLECTIONS: dict[str, str] = {
     "oneills1850": "O'Neill's Music of Ireland",
@@ -338,3 +346,28 @@ class CharVocab:
         end = np.array([self.end], dtype=np.int64)
         parts = [piece for text in texts for piece in (self.encode(text), end)]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def parse_score(text: str) -> music21.stream.Score | None:
+    """music21's score of one ABC tune, or ``None`` if the parser fails or finds no note.
+
+    A tune counts as music if music21 parses it without an error and finds at least one note.
+    music21 is lenient (it skips symbols it does not understand) and prints warnings on odd
+    input; they are captured, since the verdict is what counts. In a notebook, import music21
+    in the setup cell, before :func:`helpers.use_book_style` (DESIGN's traps: its import
+    switches the notebook's figures to retina PNGs a second later).
+    """
+    import music21  # imported here: most users of this module never parse
+
+    sink = io.StringIO()
+    with (
+        warnings.catch_warnings(),
+        contextlib.redirect_stdout(sink),
+        contextlib.redirect_stderr(sink),
+    ):
+        warnings.simplefilter("ignore")
+        try:
+            score = music21.converter.parse(text, format="abc")
+        except Exception:  # noqa: BLE001 (any parser error means "does not parse")
+            return None
+    return score if len(score.flatten().notes) else None
