@@ -10,8 +10,10 @@ from helpers.models import (
     CausalSelfAttention,
     CharRNN,
     DecoderTransformer,
+    RandomShift,
     TransformerBlock,
     bits_per_char,
+    digits_cnn,
     next_token_loss,
     sample,
 )
@@ -25,6 +27,32 @@ def test_bits_per_char_is_the_loss_in_bits():
     targets = torch.randint(8, (2, 5), generator=torch.Generator().manual_seed(1))
     nats = next_token_loss(logits, targets).item()
     assert bits_per_char(logits, targets).item() == pytest.approx(nats / math.log(2))
+
+
+def test_digits_cnn_shapes_parameters_and_shift():
+    for shift in (False, True):
+        model = digits_cnn(shift)
+        assert model(torch.zeros(5, 64)).shape == (5, 10)
+        expected = (32 * 9 + 32) + (64 * 32 * 9 + 64) + (256 * 10 + 10)
+        assert sum(p.numel() for p in model.parameters()) == expected
+    torch.manual_seed(0)
+    assert torch.equal(
+        digits_cnn(False)[2].weight, torch.manual_seed(0) and digits_cnn(True)[2].weight
+    )
+
+
+def test_random_shift_moves_each_image_by_at_most_one_pixel_and_only_in_training():
+    image = torch.zeros(1, 1, 8, 8)
+    image[0, 0, 4, 4] = 1.0
+    shift = RandomShift()
+    torch.manual_seed(0)
+    seen = set()
+    for _ in range(200):
+        (row, col), *_ = torch.nonzero(shift(image)[0, 0]).tolist()
+        seen.add((row - 4, col - 4))
+    assert seen == {(i, j) for i in (-1, 0, 1) for j in (-1, 0, 1)}
+    shift.eval()
+    assert torch.equal(shift(image), image)
 
 
 def test_mlp_shapes_and_parameter_count():

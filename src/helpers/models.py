@@ -1,6 +1,7 @@
 """Small reference models that several chapters reuse.
 
-:class:`MLP` for vectors; :class:`CharRNN` (plain RNN or LSTM) and
+:class:`MLP` for vectors; :func:`digits_cnn` (with :class:`RandomShift`) for the 8×8 digits;
+:class:`CharRNN` (plain RNN or LSTM) and
 :class:`DecoderTransformer` (built from :class:`TransformerBlock`) as language models over
 token ids, trained with :func:`next_token_loss` and continued with :func:`sample`.
 """
@@ -54,6 +55,45 @@ class MLP(nn.Sequential):
 
 RecurrentState = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 """The hidden state of ``nn.RNN`` (``h``) or of ``nn.LSTM`` (``(h, c)``)."""
+
+
+class RandomShift(nn.Module):
+    """During training, shift each 8×8 image by -1, 0 or +1 pixels along each axis.
+
+    Input and output are ``(batch, 1, 8, 8)``; the pixels shifted in are 0. In ``eval()`` mode
+    it is the identity. The shift of each image is drawn from PyTorch's global generator.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return x
+        padded = F.pad(x, (1, 1, 1, 1))
+        shifted = torch.stack(
+            [padded[:, :, i : i + 8, j : j + 8] for i in range(3) for j in range(3)],
+            dim=1,
+        )
+        choice = torch.randint(9, (len(x),), device=x.device)
+        return shifted[torch.arange(len(x), device=x.device), choice]
+
+
+def digits_cnn(shift: bool = False) -> nn.Sequential:
+    """The convolution chapter's CNN for flattened 8×8 digits: 64 pixels in, 10 logits out.
+
+    Two 3×3 convolutions (32 and 64 channels, each followed by ReLU and 2×2 max pooling) and a
+    linear layer; ``shift`` puts a :class:`RandomShift` in front (data augmentation).
+    """
+    return nn.Sequential(
+        nn.Unflatten(1, (1, 8, 8)),
+        RandomShift() if shift else nn.Identity(),
+        nn.Conv2d(1, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(64 * 2 * 2, 10),
+    )
 
 
 class CharRNN(nn.Module):
