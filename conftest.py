@@ -1,5 +1,6 @@
 """Session set-up shared by the unit tests and the notebook run (nbval)."""
 
+import csv
 import os
 import sys
 from pathlib import Path
@@ -91,3 +92,44 @@ def pytest_sessionstart(session):
     font cache" to stderr; inside a notebook that extra stream would fail nbval's comparison.
     """
     matplotlib.font_manager.findfont("DejaVu Sans")
+
+
+def scheduling_order(path: Path) -> tuple[int, float]:
+    """Where a test file goes in the queue the xdist workers take files from: longest first.
+
+    The browser tests come first (their book build and page loads are the longest file), then
+    the notebooks and the unit-test files that start processes (torchrun, a nested pytest),
+    slowest first by the last regeneration's times (data/notebook_status.csv) and
+    :data:`PROCESS_TEST_SECONDS`, then the other unit tests, short files that fill the
+    workers' last gaps. Taking the longest jobs first keeps one core from running a long
+    notebook alone at the end.
+    """
+    if "browser" in path.parts:
+        return (0, 0.0)
+    if path.suffix == ".ipynb":
+        name = path.relative_to(ROOT / "chapters").with_suffix("").as_posix()
+        return (1, -NOTEBOOK_SECONDS.get(name, 0.0))
+    if path.name in PROCESS_TEST_SECONDS:
+        return (1, -PROCESS_TEST_SECONDS[path.name])
+    return (2, 0.0)
+
+
+PROCESS_TEST_SECONDS = {"test_training.py": 22.0, "test_nbval_tolerance.py": 10.0}
+"""Unit-test files that start processes, and their time on 2 cores (measured 2026-12-07)."""
+
+
+def notebook_seconds() -> dict[str, float]:
+    """Each notebook's time at the last regeneration, by its name in the status table."""
+    status = ROOT / "data" / "notebook_status.csv"
+    if not status.exists():
+        return {}
+    with status.open(newline="") as f:
+        return {row["notebook"]: float(row["seconds"]) for row in csv.DictReader(f)}
+
+
+NOTEBOOK_SECONDS = notebook_seconds()
+
+
+def pytest_collection_modifyitems(items):
+    """Queue whole files longest first (a stable sort: a notebook's cells keep their order)."""
+    items.sort(key=lambda item: scheduling_order(item.path))
