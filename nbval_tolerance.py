@@ -40,6 +40,9 @@ NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE]
 """A number as a notebook prints it: ``-0.413``, ``1,797``, ``3e-08``; not the 16 of ``bf16``."""
 
 
+BAR = re.compile(r"\|[█▉▊▋▌▍▎▏ ]*\|")
+"""A tqdm bar, ``|███▌      |``: it draws the percentage beside it, so it is compared as one."""
+
 SPACES = re.compile(r"[ \t]+")
 """Runs of spaces: a column padded for ``99`` is one space wider than for ``100``."""
 
@@ -47,8 +50,9 @@ SPACES = re.compile(r"[ \t]+")
 def texts_match(reference: str, test: str, rtol: float, atol: float) -> bool:
     """Whether ``test`` equals ``reference`` but for numbers within ``rtol`` (or ``atol``).
 
-    Runs of spaces count as one, so that a table whose numbers changed width still matches;
-    line breaks and every other character must be the same.
+    Runs of spaces count as one, so that a table whose numbers changed width still matches,
+    and a progress bar matches any bar (the percentage it draws is a number beside it); line
+    breaks and every other character must be the same.
     """
     if _layout(reference) != _layout(test):
         return False
@@ -59,8 +63,8 @@ def texts_match(reference: str, test: str, rtol: float, atol: float) -> bool:
 
 
 def _layout(text: str) -> list[str]:
-    """The text between the numbers, with runs of spaces as one."""
-    return [SPACES.sub(" ", part) for part in NUMBER.split(text)]
+    """The text between the numbers, with runs of spaces as one and each bar as ``|BAR|``."""
+    return [SPACES.sub(" ", BAR.sub("|BAR|", part)) for part in NUMBER.split(text)]
 
 
 def _value(number: str) -> float:

@@ -138,3 +138,12 @@ def test_masked_numbers_keep_the_text_and_the_count_of_numbers():
     assert texts_match("second: 127 lines", "second:  89 lines", rtol=math.inf, atol=0)
     assert not texts_match("7 lines", "7 games", rtol=math.inf, atol=0)
     assert not texts_match("7 lines", "7 lines, 2 lost", rtol=math.inf, atol=0)
+
+
+def test_a_progress_bar_counts_as_the_number_it_draws():
+    # Early stopping ended another run of a tagged cell at epoch 25 of 30, not 30.
+    stored = "epochs:  83%|████████▎ | 25/30 [ELAPSED<REMAINING, RATE, loss=0.0024]"
+    printed = "epochs: 100%|██████████| 30/30 [ELAPSED<REMAINING, RATE, loss=0.0017]"
+    assert texts_match(stored, printed, rtol=math.inf, atol=0)
+    assert not texts_match(stored, printed, rtol=0.02, atol=0)
+    assert not texts_match(stored, printed.replace("epochs", "steps"), rtol=math.inf, atol=0)
